@@ -1,0 +1,181 @@
+package config
+
+import (
+	"os"
+	"slices"
+)
+
+// Config is the whole configuration of one edgeproxy process. The yaml tag of
+// each field is its key in the file. A zero field means its default, so a
+// zero Config passed through Validate is the default configuration; Load,
+// Parse and Default return a Config that has been validated, with every
+// default filled in and every pointer non-nil.
+type Config struct {
+	// Listen is the host:port the proxy accepts clients on. An empty host
+	// listens on every interface; port 0 picks a free port.
+	// If empty, "127.0.0.1:3128" is used.
+	Listen string `yaml:"listen"`
+
+	// Admin is the host:port of the admin listener (metrics, health), or
+	// "off" to run without one. If empty, "127.0.0.1:9128" is used; in a
+	// file, an explicit empty value is refused.
+	Admin string `yaml:"admin"`
+
+	// Name identifies this proxy in Via and X-Cache headers, so it must be
+	// an HTTP token (no spaces, commas or slashes). If empty, the host name
+	// is used, or "edgeproxy" when the host name is unknown or not a token.
+	Name string `yaml:"name"`
+
+	// Workers bounds the origin fetches in flight at once, from 1 to
+	// 1,000,000. If zero, 1024 is used.
+	Workers int `yaml:"workers"`
+
+	// EventLoops is the number of event loops serving client connections,
+	// from 1 to 256. If zero, there is one per CPU the Go runtime uses
+	// (runtime.GOMAXPROCS); the engine resolves it at start-up.
+	EventLoops int `yaml:"event_loops"`
+
+	// ForwardedFor says what the proxy does with X-Forwarded-For.
+	// If empty, ForwardedOn is used.
+	ForwardedFor ForwardedFor `yaml:"forwarded_for"`
+
+	// Timeouts bounds how long each side of a connection may stay silent.
+	Timeouts Timeouts `yaml:"timeouts"`
+
+	// Limits bounds the memory and connections a client can make the proxy
+	// spend.
+	Limits Limits `yaml:"limits"`
+
+	// Tunnel governs CONNECT requests.
+	Tunnel Tunnel `yaml:"tunnel"`
+
+	// Cache sizes and tunes the response cache.
+	Cache Cache `yaml:"cache"`
+}
+
+// AdminOff is the value of Config.Admin that disables the admin listener.
+const AdminOff = "off"
+
+// ForwardedFor is the treatment of the X-Forwarded-For request header.
+type ForwardedFor string
+
+// The accepted values of Config.ForwardedFor; they are Squid's.
+const (
+	// ForwardedOn appends the client's address to X-Forwarded-For.
+	ForwardedOn ForwardedFor = "on"
+	// ForwardedOff appends "unknown" instead of the client's address.
+	ForwardedOff ForwardedFor = "off"
+	// ForwardedTransparent passes the client's header on unchanged.
+	ForwardedTransparent ForwardedFor = "transparent"
+	// ForwardedDelete removes the header.
+	ForwardedDelete ForwardedFor = "delete"
+)
+
+// Timeouts holds the deadlines of the proxy's connections. Each must be
+// greater than zero; a zero field means its default.
+type Timeouts struct {
+	// ClientHeader is how long a client may take to send a whole request
+	// head, from its first byte. If zero, 30s is used.
+	ClientHeader Duration `yaml:"client_header"`
+	// KeepaliveIdle is how long an idle client connection is kept open
+	// between requests. If zero, 60s is used.
+	KeepaliveIdle Duration `yaml:"keepalive_idle"`
+	// OriginConnect bounds DNS resolution plus TCP connect to an origin.
+	// If zero, 10s is used.
+	OriginConnect Duration `yaml:"origin_connect"`
+	// OriginFirstByte bounds the wait for the first byte of an origin's
+	// response once the request is sent. If zero, 60s is used.
+	OriginFirstByte Duration `yaml:"origin_first_byte"`
+	// OriginIdle bounds the gap between two reads or writes on an origin
+	// or CONNECT tunnel connection. If zero, 120s is used.
+	OriginIdle Duration `yaml:"origin_idle"`
+	// Drain is how long a graceful stop waits for requests in flight.
+	// If zero, 30s is used.
+	Drain Duration `yaml:"drain"`
+}
+
+// Limits bounds what a single client can make the proxy hold.
+type Limits struct {
+	// MaxHeaderBytes bounds a request head, request line included, from
+	// 1KiB to 1MiB. If zero, 64KiB is used.
+	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// MaxRequestLine bounds the request line, from 256B to MaxHeaderBytes.
+	// If zero, 8KiB is used.
+	MaxRequestLine Size `yaml:"max_request_line"`
+	// MaxHeaders bounds the number of header fields in a request, from 1 to
+	// 10,000. If zero, 100 is used.
+	MaxHeaders int `yaml:"max_headers"`
+	// MaxConnections bounds the client connections open at once, from 1 to
+	// 10,000,000. If zero, 10,000 is used.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxBodyBuffer is the largest request body buffered whole before it is
+	// forwarded; larger or chunked bodies are streamed. At most 16MiB.
+	// If zero, 64KiB is used.
+	MaxBodyBuffer Size `yaml:"max_body_buffer"`
+	// MaxPipeline bounds the bytes of pipelined requests a connection may
+	// queue while one of its requests is in flight. At most 16MiB.
+	// If zero, 256KiB is used.
+	MaxPipeline Size `yaml:"max_pipeline"`
+}
+
+// Tunnel governs CONNECT requests.
+type Tunnel struct {
+	// AllowedPorts lists the destination ports CONNECT may reach, each from
+	// 1 to 65535. If nil, only 443 is allowed; a non-nil pointer to an empty
+	// list refuses CONNECT to every port.
+	AllowedPorts *[]int `yaml:"allowed_ports"`
+}
+
+// Allows reports whether CONNECT to port is permitted. A nil AllowedPorts
+// means the default list, [443].
+func (t Tunnel) Allows(port int) bool {
+	if t.AllowedPorts == nil {
+		return port == 443
+	}
+	return slices.Contains(*t.AllowedPorts, port)
+}
+
+// Cache sizes and tunes the response cache.
+type Cache struct {
+	// Enabled turns caching on; with it off every request goes to the
+	// origin. If nil, true is used.
+	Enabled *bool `yaml:"enabled"`
+	// Memory is the size of the in-memory store of small objects, at least
+	// 1MiB. If zero, 256MiB is used.
+	Memory Size `yaml:"memory"`
+	// LargeMemory is the size of the in-memory store of large objects, at
+	// least 1MiB. If zero, 1GiB is used.
+	LargeMemory Size `yaml:"large_memory"`
+	// MaxObject is the largest response body that is cached, at most
+	// LargeMemory. If zero, 64MiB is used.
+	MaxObject Size `yaml:"max_object"`
+	// HeuristicPercent is the share of a response's age since Last-Modified
+	// that it is considered fresh when it carries no explicit lifetime
+	// (RFC 9111 §4.2.2), from 0 to 100; 0 disables heuristic freshness.
+	// If nil, 10 is used.
+	HeuristicPercent *int `yaml:"heuristic_percent"`
+	// HeuristicMax caps a heuristic freshness lifetime. If zero, 24h is used.
+	HeuristicMax Duration `yaml:"heuristic_max"`
+}
+
+// Default returns the configuration used when there is no file: a proxy on
+// 127.0.0.1:3128, its admin listener on 127.0.0.1:9128, and an in-memory
+// cache.
+func Default() *Config {
+	c := new(Config)
+	if err := c.Validate(); err != nil {
+		// The defaults are constants checked by TestDefault; only an edit
+		// that breaks them can get here.
+		panic("config: the defaults do not validate: " + err.Error())
+	}
+	return c
+}
+
+// hostName returns the machine's host name if it is a usable proxy name, and
+// "edgeproxy" otherwise.
+func hostName() string {
+	if h, err := os.Hostname(); err == nil && validName(h) {
+		return h
+	}
+	return "edgeproxy"
+}

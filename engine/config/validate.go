@@ -1,0 +1,225 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxNameLen bounds Config.Name, which is copied into every response's Via
+// and X-Cache headers.
+const maxNameLen = 255
+
+// Validate fills every zero field of c with its default, then checks every
+// value and the rules that tie fields together. It stops at the first problem
+// and returns it as an *Error naming the key (File and Line are left for
+// Parse to fill in). Validate is idempotent: a validated Config validates
+// again unchanged.
+func (c *Config) Validate() error {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:3128"
+	}
+	if err := checkAddr("listen", c.Listen, "127.0.0.1:3128 or :3128"); err != nil {
+		return err
+	}
+	if c.Admin == "" {
+		c.Admin = "127.0.0.1:9128"
+	}
+	if c.Admin != AdminOff {
+		if err := checkAddr("admin", c.Admin, `127.0.0.1:9128, or "off" to disable it`); err != nil {
+			return err
+		}
+		if c.Admin == c.Listen {
+			return invalid("admin", "%q is also the listen address", c.Admin)
+		}
+	}
+	if c.Name == "" {
+		c.Name = hostName()
+	}
+	if !validName(c.Name) {
+		return invalid("name", "%q is not a token of at most %d bytes (letters, digits and !#$%%&'*+-.^_`|~, no spaces or commas)",
+			c.Name, maxNameLen)
+	}
+	if err := intIn("workers", &c.Workers, 1024, 1, 1_000_000); err != nil {
+		return err
+	}
+	if err := intIn("event_loops", &c.EventLoops, 0, 0, 256); err != nil {
+		return err
+	}
+	switch c.ForwardedFor {
+	case "":
+		c.ForwardedFor = ForwardedOn
+	case ForwardedOn, ForwardedOff, ForwardedTransparent, ForwardedDelete:
+	default:
+		return invalid("forwarded_for", "%q is not one of on, off, transparent, delete", string(c.ForwardedFor))
+	}
+
+	t := &c.Timeouts
+	for _, d := range []struct {
+		key string
+		p   *Duration
+		def Duration
+	}{
+		{"timeouts.client_header", &t.ClientHeader, Duration(30 * time.Second)},
+		{"timeouts.keepalive_idle", &t.KeepaliveIdle, Duration(60 * time.Second)},
+		{"timeouts.origin_connect", &t.OriginConnect, Duration(10 * time.Second)},
+		{"timeouts.origin_first_byte", &t.OriginFirstByte, Duration(60 * time.Second)},
+		{"timeouts.origin_idle", &t.OriginIdle, Duration(120 * time.Second)},
+		{"timeouts.drain", &t.Drain, Duration(30 * time.Second)},
+	} {
+		if err := positive(d.key, d.p, d.def); err != nil {
+			return err
+		}
+	}
+
+	l := &c.Limits
+	if err := sizeIn("limits.max_header_bytes", &l.MaxHeaderBytes, 64*KiB, KiB, MiB); err != nil {
+		return err
+	}
+	if err := sizeIn("limits.max_request_line", &l.MaxRequestLine, 8*KiB, 256, l.MaxHeaderBytes); err != nil {
+		return err
+	}
+	if err := intIn("limits.max_headers", &l.MaxHeaders, 100, 1, 10_000); err != nil {
+		return err
+	}
+	if err := intIn("limits.max_connections", &l.MaxConnections, 10_000, 1, 10_000_000); err != nil {
+		return err
+	}
+	if err := sizeIn("limits.max_body_buffer", &l.MaxBodyBuffer, 64*KiB, 1, 16*MiB); err != nil {
+		return err
+	}
+	if err := sizeIn("limits.max_pipeline", &l.MaxPipeline, 256*KiB, 1, 16*MiB); err != nil {
+		return err
+	}
+
+	if c.Tunnel.AllowedPorts == nil {
+		c.Tunnel.AllowedPorts = &[]int{443}
+	}
+	for i, p := range *c.Tunnel.AllowedPorts {
+		if p < 1 || p > 65535 {
+			return invalid(fmt.Sprintf("tunnel.allowed_ports[%d]", i), "%d is not a port (1 to 65535)", p)
+		}
+	}
+
+	k := &c.Cache
+	if k.Enabled == nil {
+		k.Enabled = new(true)
+	}
+	if err := sizeIn("cache.memory", &k.Memory, 256*MiB, MiB, math.MaxInt64); err != nil {
+		return err
+	}
+	if err := sizeIn("cache.large_memory", &k.LargeMemory, GiB, MiB, math.MaxInt64); err != nil {
+		return err
+	}
+	if err := sizeIn("cache.max_object", &k.MaxObject, 64*MiB, 1, math.MaxInt64); err != nil {
+		return err
+	}
+	if k.MaxObject > k.LargeMemory {
+		return invalid("cache.max_object", "%s is larger than cache.large_memory (%s)", k.MaxObject, k.LargeMemory)
+	}
+	if k.HeuristicPercent == nil {
+		k.HeuristicPercent = new(10)
+	}
+	if p := *k.HeuristicPercent; p < 0 || p > 100 {
+		return invalid("cache.heuristic_percent", "%d is out of range (0 to 100)", p)
+	}
+	return positive("cache.heuristic_max", &k.HeuristicMax, Duration(24*time.Hour))
+}
+
+// invalid returns an *Error for key with a formatted reason.
+func invalid(key, format string, args ...any) *Error {
+	return &Error{Key: key, Reason: fmt.Sprintf(format, args...)}
+}
+
+// intIn sets *p to def if it is zero, then checks lo <= *p <= hi.
+func intIn(key string, p *int, def, lo, hi int) error {
+	if *p == 0 {
+		*p = def
+	}
+	if *p < lo || *p > hi {
+		return invalid(key, "%d is out of range (%d to %d)", *p, lo, hi)
+	}
+	return nil
+}
+
+// sizeIn sets *p to def if it is zero, then checks lo <= *p <= hi; an hi of
+// math.MaxInt64 means no upper bound.
+func sizeIn(key string, p *Size, def, lo, hi Size) error {
+	if *p == 0 {
+		*p = def
+	}
+	switch {
+	case *p < lo && hi == math.MaxInt64:
+		return invalid(key, "%s is below the minimum, %s", *p, lo)
+	case *p < lo || *p > hi:
+		return invalid(key, "%s is out of range (%s to %s)", *p, lo, hi)
+	}
+	return nil
+}
+
+// positive sets *p to def if it is zero, then checks that it is positive.
+func positive(key string, p *Duration, def Duration) error {
+	if *p == 0 {
+		*p = def
+	}
+	if *p < 0 {
+		return invalid(key, "%s is negative; it must be greater than zero", *p)
+	}
+	return nil
+}
+
+// checkAddr checks that addr is host:port with a numeric port; the host may
+// be empty (every interface), an IP address or a host name.
+func checkAddr(key, addr, example string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return invalid(key, "%q is not host:port (write %s)", addr, example)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return invalid(key, "%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if host != "" && !validHost(host) {
+		return invalid(key, "%q: %q is not an IP address or host name", addr, host)
+	}
+	return nil
+}
+
+// validHost reports whether h is an IP address (with an optional zone) or a
+// plausible DNS name: letters, digits, dots, hyphens and underscores.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validName reports whether s can be the proxy's name in Via and X-Cache:
+// an HTTP token (RFC 9110 §5.6.2) of at most maxNameLen bytes. The check is
+// written out here rather than borrowed from codec so that reading a
+// configuration does not depend on the HTTP parser.
+func validName(s string) bool {
+	if s == "" || len(s) > maxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
