@@ -62,3 +62,22 @@ var (
 	// section longer than the decoder accepts.
 	ErrChunkTooLarge = errors.New("codec: chunk framing too large")
 )
+
+// Sentinels added with the parser, the chunked decoder and the Range parser.
+var (
+	// ErrBareLF means a line in the request head ended with LF alone. RFC 9112
+	// §2.2 lets a recipient accept it; this parser does not, so that every
+	// line has exactly one spelling and the head is framed one way only.
+	ErrBareLF = errors.New("codec: bare LF in request head")
+	// ErrHost means a Host field value that is not uri-host [":" port], which
+	// RFC 9112 §3.2 requires a server to answer with 400.
+	ErrHost = errors.New("codec: invalid Host header")
+
+	// ErrRange means a Range field value that is malformed, names a unit other
+	// than bytes, or asks for too many or overlapping ranges. RFC 9110 §14.2
+	// says such a header is ignored: serve the whole representation.
+	ErrRange = errors.New("codec: invalid Range header")
+	// ErrRangeNotSatisfiable means a valid byte Range of which no range
+	// overlaps the representation (RFC 9110 §15.5.17: answer 416).
+	ErrRangeNotSatisfiable = errors.New("codec: range not satisfiable")
+)

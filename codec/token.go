@@ -114,3 +114,14 @@ func ListHas(v []byte, token string) bool {
 	}
 	return false
 }
+
+// ListHasBytes is ListHas for a token held as bytes, such as a field name
+// checked against a response's Connection values.
+func ListHasBytes(v, token []byte) bool {
+	for m, rest := NextListMember(v); m != nil; m, rest = NextListMember(rest) {
+		if EqualFoldBytes(m, token) {
+			return true
+		}
+	}
+	return false
+}
