@@ -53,6 +53,10 @@ func (s Size) String() string {
 // parseSize parses a size as written in the configuration file: digits with
 // an optional unit (B, KiB, MiB, GiB, TiB, any case, optionally preceded by a
 // space). Negative sizes and sizes beyond the range of int64 are refused.
+// ParseSize reads a size as written in the file or on the command line:
+// a plain byte count or a number with B, KiB, MiB, GiB or TiB.
+func ParseSize(text string) (Size, error) { return parseSize(text) }
+
 func parseSize(text string) (Size, error) {
 	t := strings.TrimSpace(text)
 	digits := len(t) - len(strings.TrimLeft(t, "+-0123456789"))

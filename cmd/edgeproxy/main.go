@@ -1,0 +1,174 @@
+// Command edgeproxy is a forward HTTP caching proxy for the edge of a
+// network.
+//
+//	edgeproxy [--config FILE] [--listen ADDR] [--admin ADDR]
+//	edgeproxy check --config FILE
+//	edgeproxy --version
+//
+// Without --config it runs on its embedded defaults: clients from loopback
+// and private ranges on 127.0.0.1:3128, an in-memory cache, the admin
+// listener on 127.0.0.1:9128.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"edgeproxy/engine"
+	"edgeproxy/engine/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main with its inputs and outputs explicit, so tests can drive it.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "check" {
+		return check(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("edgeproxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		configPath = fs.String("config", "", "YAML configuration `file` (default: embedded defaults)")
+		listen     = fs.String("listen", "", "proxy listen `address`, overrides listen in the config")
+		admin      = fs.String("admin", "", "admin and metrics listen `address`, or off; overrides admin")
+		cacheMem   = fs.String("cache-mem", "", "in-memory cache `size`, e.g. 256MiB; overrides cache.memory")
+		cacheLarge = fs.String("cache-large-mem", "", "large-object memory tier `size`, e.g. 1GiB; overrides cache.large_memory")
+		showVer    = fs.Bool("version", false, "print the version and exit")
+		debug      = fs.Bool("debug", false, "log at debug level")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVer {
+		fmt.Fprintln(stdout, "edgeproxy", version)
+		return 0
+	}
+	cfg, err := loadConfig(*configPath, overrides{listen: *listen, admin: *admin, cacheMem: *cacheMem, cacheLarge: *cacheLarge})
+	if err != nil {
+		fmt.Fprintln(stderr, "edgeproxy:", err)
+		return 2
+	}
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return serve(cfg, log)
+}
+
+// overrides are the flags that replace config keys.
+type overrides struct {
+	listen, admin, cacheMem, cacheLarge string
+}
+
+// loadConfig reads the file (or the defaults), applies flag overrides and
+// validates the result once more, so a bad flag is reported like a bad key.
+func loadConfig(path string, o overrides) (*config.Config, error) {
+	cfg := config.Default()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return nil, err
+		}
+	}
+	if o.listen != "" {
+		cfg.Listen = o.listen
+	}
+	if o.admin != "" {
+		cfg.Admin = o.admin
+	}
+	for _, s := range []struct {
+		flag, val string
+		dst       *config.Size
+	}{{"--cache-mem", o.cacheMem, &cfg.Cache.Memory}, {"--cache-large-mem", o.cacheLarge, &cfg.Cache.LargeMemory}} {
+		if s.val == "" {
+			continue
+		}
+		size, err := config.ParseSize(s.val)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.flag, err)
+		}
+		*s.dst = size
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// check validates a configuration file and reports the result.
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("edgeproxy check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration `file` to check")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "edgeproxy check: --config FILE is required")
+		return 2
+	}
+	if _, err := config.Load(*path); err != nil {
+		fmt.Fprintln(stderr, "edgeproxy check:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: configuration OK\n", *path)
+	return 0
+}
+
+// serve runs the proxy until SIGTERM or SIGINT, then drains it.
+func serve(cfg *config.Config, log *slog.Logger) int {
+	srv, err := engine.New(cfg, log)
+	if err != nil {
+		log.Error("start-up failed", "err", err)
+		return 1
+	}
+	admin, err := engine.NewAdmin(srv, cfg.Admin)
+	if err != nil {
+		log.Error("admin listener failed", "err", err)
+		return 1
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case err := <-errc:
+		log.Error("proxy stopped", "err", err)
+		return 1
+	case <-srv.Ready():
+		log.Info("edgeproxy listening", "listen", cfg.Listen, "admin", cfg.Admin, "version", version)
+	}
+	select {
+	case err := <-errc:
+		if err != nil {
+			log.Error("proxy stopped", "err", err)
+			return 1
+		}
+		return 0
+	case sig := <-sigs:
+		log.Info("stopping: draining connections", "signal", sig.String(), "timeout", cfg.Timeouts.Drain.String())
+	}
+	_ = admin.Close()
+	if err := srv.Shutdown(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
+		log.Warn("shutdown", "err", err)
+	}
+	if err := <-errc; err != nil {
+		log.Error("proxy stopped", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}

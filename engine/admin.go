@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"edgeproxy/engine/config"
+)
+
+// Admin is the admin listener: health and profiling for operators, on its
+// own address (127.0.0.1:9128 by default) so it is never exposed with the
+// proxy port.
+type Admin struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// NewAdmin starts the admin listener on addr, or returns a no-op Admin when
+// addr is "off".
+func NewAdmin(s *Server, addr string) (*Admin, error) {
+	if addr == config.AdminOff {
+		return &Admin{}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if s.draining.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	a := &Admin{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
+	go func() {
+		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("admin listener stopped", "err", err)
+		}
+	}()
+	return a, nil
+}
+
+// Addr is the address the admin listener is bound to, or "" when off.
+func (a *Admin) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Close stops the admin listener.
+func (a *Admin) Close() error {
+	if a.srv == nil {
+		return nil
+	}
+	return a.srv.Close()
+}

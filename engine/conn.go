@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"edgeproxy/codec"
+)
+
+// Connection states.
+const (
+	stIdle     uint8 = iota // between requests
+	stHead                  // part of a request head has arrived
+	stBody                  // a head was parsed; its small body is arriving
+	stBusy                  // an exchange is in flight on a worker
+	stWait                  // a detach waits for gnet to drain earlier output
+	stDetached              // the socket belongs to a goroutine
+)
+
+// clientConn is one client connection. Its fields belong to the event loop;
+// a worker serving it holds only the gnet.Conn and its own exchange.
+type clientConn struct {
+	s      *Server
+	l      *loop
+	c      gnet.Conn
+	remote netip.Addr
+	parser codec.Parser
+	slot   int
+	state  uint8
+	closed bool
+	since  int64     // when the current state began (Server.now)
+	body   *exchange // stBody: the request its body bytes go to
+	left   int       // stBody: body bytes still to come
+}
+
+// attach binds cc to a gnet connection on loop l: at open, and when a
+// detached socket is enrolled back.
+func (cc *clientConn) attach(c gnet.Conn, l *loop) {
+	cc.c, cc.l = c, l
+	cc.state = stIdle
+	cc.since = cc.s.now()
+	c.SetContext(cc)
+	l.add(cc)
+}
+
+// detach removes cc from its loop's registry.
+func (cc *clientConn) detach() {
+	if cc.l != nil {
+		cc.l.remove(cc)
+	}
+}
+
+// onTraffic parses every complete request the connection has buffered and
+// answers or dispatches it, one at a time.
+func (cc *clientConn) onTraffic() gnet.Action {
+	switch cc.state {
+	case stBusy, stWait:
+		// The bytes of a pipelined request wait in gnet's buffer until the
+		// exchange in flight ends; they are bounded so that a client cannot
+		// queue unlimited data behind a slow response.
+		if cc.c.InboundBuffered() > cc.s.set.maxPipeline {
+			cc.s.log.Debug("pipeline limit exceeded", "client", cc.remote)
+			return gnet.Close
+		}
+		if cc.state == stWait && cc.c.OutboundBuffered() == 0 {
+			cc.state = stIdle
+			break
+		}
+		return gnet.None
+	case stBody:
+		return cc.readBody()
+	case stDetached:
+		return gnet.None
+	}
+	r := &cc.l.req
+	for cc.state == stIdle || cc.state == stHead {
+		buf, _ := cc.c.Peek(-1)
+		if len(buf) == 0 {
+			return gnet.None
+		}
+		n, err := cc.parser.Parse(buf, r, &cc.s.set.limits)
+		if err == codec.ErrNeedMore {
+			if cc.state != stHead {
+				cc.state, cc.since = stHead, cc.s.now()
+			}
+			return gnet.None
+		}
+		if err != nil {
+			cc.s.log.Debug("refused request", "client", cc.remote, "err", err, "head", snippet(buf))
+			return cc.replyError(err, true)
+		}
+		if act := cc.handle(r, n, buf); act != gnet.None {
+			return act
+		}
+	}
+	return gnet.None
+}
+
+// handle routes one parsed request by the form of its target.
+func (cc *clientConn) handle(r *codec.Request, n int, buf []byte) gnet.Action {
+	switch r.Form {
+	case codec.FormAbsolute:
+		return cc.forward(r, n, buf)
+	case codec.FormAuthority:
+		return cc.connect(r, n, buf)
+	default:
+		return cc.local(r, n)
+	}
+}
+
+// idle returns the connection to stIdle after an exchange, or closes it.
+func (cc *clientConn) idle() {
+	cc.state, cc.since = stIdle, cc.s.now()
+	cc.body = nil
+}
+
+// replyError answers err with its status and a short text, discarding the
+// whole buffer, and closes the connection when close is set or the framing
+// of what follows cannot be trusted.
+func (cc *clientConn) replyError(err error, close bool) gnet.Action {
+	cc.l.out = errorResponse(cc.l.out[:0], err, close)
+	_, _ = cc.c.Write(cc.l.out)
+	if close {
+		_, _ = cc.c.Discard(-1)
+		return gnet.Close
+	}
+	cc.idle()
+	return gnet.None
+}
+
+// consume discards n parsed bytes and reports whether the connection goes
+// on: a refusal of a request with a body closes, because its body bytes
+// would otherwise be read as the next request.
+func (cc *clientConn) refuse(r *codec.Request, n int, err error) gnet.Action {
+	_, _ = cc.c.Discard(n)
+	return cc.replyError(err, r.Close || r.HasBody())
+}
+
+// snippet is a bounded prefix of bad input for the log.
+func snippet(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+// wakeLater asks the loop to look at cc again after d, for waits that gnet
+// has no event for (its outbound buffer draining).
+func wakeLater(c gnet.Conn, d time.Duration) {
+	time.AfterFunc(d, func() { _ = c.Wake(nil) })
+}

@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"edgeproxy/codec"
+)
+
+// detachUpload hands a connection whose request body is too large to
+// buffer (or chunked) to a goroutine. gnet reads every socket as fast as
+// data comes and has no way to pause, so a fast client uploading to a slow
+// origin would fill the proxy's memory; a socket driven by Go's net package
+// is read only as fast as the origin takes the body, and TCP flow control
+// slows the client down. The duplicated descriptor keeps the socket open
+// when gnet closes its own; the bytes gnet already read are carried over.
+func (cc *clientConn) detachUpload(ex *exchange, r *codec.Request, n int, buf []byte) gnet.Action {
+	fd, act, ok := cc.prepareDetach(r, n)
+	if !ok {
+		ex.release()
+		return act
+	}
+	ex.upload = upload{
+		leftover:  append([]byte(nil), buf[n:]...),
+		length:    r.ContentLength,
+		chunked:   r.Chunked,
+		expect100: r.Expect100,
+	}
+	if err := cc.s.pool.Submit(func() { ex.runDetached(fd) }); err != nil {
+		return cc.undoDetach(r, n, fd, err, ex.release)
+	}
+	return gnet.Close
+}
+
+// prepareDetach duplicates the socket. A detach waits while gnet still
+// holds an earlier response for the client, since closing the gnet side
+// would drop it: the request stays unparsed in the buffer and the loop
+// looks again shortly.
+func (cc *clientConn) prepareDetach(r *codec.Request, n int) (fd int, act gnet.Action, ok bool) {
+	if cc.c.OutboundBuffered() > 0 {
+		cc.state = stWait
+		wakeLater(cc.c, time.Millisecond)
+		return 0, gnet.None, false
+	}
+	fd, err := cc.c.Dup()
+	if err != nil {
+		return 0, cc.refuse(r, n, err), false
+	}
+	cc.state = stDetached
+	cc.s.inflight.Add(1)
+	return fd, gnet.None, true
+}
+
+// undoDetach reverses prepareDetach when no worker could take the job.
+func (cc *clientConn) undoDetach(r *codec.Request, n int, fd int, err error, release func()) gnet.Action {
+	cc.s.inflight.Add(-1)
+	_ = syscall.Close(fd)
+	cc.state = stIdle
+	release()
+	_, _ = cc.c.Discard(n)
+	return cc.replyError(err, true)
+}
+
+// upload is the state of a request body streamed from a detached socket.
+type upload struct {
+	leftover  []byte // body bytes gnet had read before the detach
+	length    int64
+	chunked   bool
+	expect100 bool
+}
+
+// runDetached serves one exchange whose body streams from the socket.
+func (ex *exchange) runDetached(fd int) {
+	defer ex.s.inflight.Add(-1)
+	defer ex.release()
+	nc, err := fileConn(fd)
+	if err != nil {
+		ex.s.conns.Add(-1)
+		ex.s.log.Warn("detach failed", "err", err)
+		return
+	}
+	ex.nc = nc
+	ex.body = newBodyReader(nc, ex.upload, ex.s.set.idle)
+	if ex.upload.expect100 {
+		_, _ = nc.Write(continue100)
+	}
+	size := int(ex.upload.length)
+	if ex.upload.chunked {
+		size = -1
+	}
+	ex.req.SetBodyStream(ex.body, size)
+	ex.roundTrip(&connSink{ex: ex, nc: nc, idle: ex.s.set.idle})
+}
+
+// fileConn turns a duplicated descriptor into a net.Conn driven by Go's
+// poller.
+func fileConn(fd int) (net.Conn, error) {
+	f := os.NewFile(uintptr(fd), "client")
+	defer f.Close() //nolint:errcheck // FileConn holds its own duplicate
+	return net.FileConn(f)
+}
+
+// connSink writes a response to a detached socket with blocking writes: the
+// kernel's send buffer is the only queue.
+type connSink struct {
+	ex   *exchange
+	nc   net.Conn
+	idle time.Duration
+	head []byte
+	vec  net.Buffers
+}
+
+func (w *connSink) buffer() []byte {
+	if w.head == nil {
+		w.head = make([]byte, 0, 1024)
+	}
+	return w.head[:0]
+}
+
+func (w *connSink) write(a, b, c []byte) error {
+	if err := w.nc.SetWriteDeadline(time.Now().Add(w.idle)); err != nil {
+		return err
+	}
+	w.vec = append(w.vec[:0], a, b, c)
+	_, err := w.vec.WriteTo(w.nc)
+	return err
+}
+
+// end closes the socket, or enrolls it back into its event loop for the
+// next request on this keep-alive connection.
+func (w *connSink) end(close bool) {
+	if close {
+		w.abort()
+		return
+	}
+	cc := w.ex.cc
+	ch, err := cc.l.el.Enroll(gnet.NewContext(context.Background(), cc), w.nc)
+	if err != nil {
+		w.abort()
+		return
+	}
+	if res := <-ch; res.Err != nil {
+		w.ex.s.conns.Add(-1)
+	}
+}
+
+func (w *connSink) abort() {
+	if !w.ex.body.done() {
+		lingeringClose(w.nc)
+	}
+	_ = w.nc.Close()
+	w.ex.s.conns.Add(-1)
+}
+
+// lingeringClose ends a connection whose client may still be sending a
+// request body. Closing a socket with unread input makes the kernel send a
+// reset, and the client may then lose the response it was sent; so the
+// write side is shut first and input is read and discarded for a bounded
+// time and amount, as nginx's lingering_close does.
+func lingeringClose(nc net.Conn) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, nc, lingerBytes)
+}
+
+// A lingering close reads at most lingerBytes for at most lingerTime.
+const (
+	lingerTime  = 2 * time.Second
+	lingerBytes = 64 << 20
+)
+
+func (w *connSink) recycle(a, b *[chunk]byte) { putChunks(a, b) }
+
+// bodyReader yields a request body from a detached socket: Content-Length
+// bytes, or the data of a chunked body decoded by codec.ChunkedDecoder.
+type bodyReader struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	idle     time.Duration
+	left     int64 // Content-Length bytes still to read
+	chunked  bool
+	dec      codec.ChunkedDecoder
+	rest     []byte // decoded bytes that did not fit the caller's buffer
+	finished bool
+}
+
+func newBodyReader(nc net.Conn, u upload, idle time.Duration) *bodyReader {
+	src := io.MultiReader(&sliceReader{b: u.leftover}, nc)
+	return &bodyReader{nc: nc, br: bufio.NewReaderSize(src, 64<<10), idle: idle, left: u.length, chunked: u.chunked}
+}
+
+// done reports whether the whole body was read.
+func (b *bodyReader) done() bool { return b.finished }
+
+// buffered reports bytes read past the body: a request pipelined behind it.
+func (b *bodyReader) buffered() int { return b.br.Buffered() }
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.finished {
+		return 0, io.EOF
+	}
+	_ = b.nc.SetReadDeadline(time.Now().Add(b.idle))
+	if !b.chunked {
+		if b.left <= 0 {
+			b.finished = true
+			return 0, io.EOF
+		}
+		if int64(len(p)) > b.left {
+			p = p[:b.left]
+		}
+		n, err := b.br.Read(p)
+		b.left -= int64(n)
+		if b.left == 0 {
+			b.finished = true
+		}
+		if err == io.EOF && b.left > 0 {
+			err = ErrBodyLength
+		}
+		return n, err
+	}
+	return b.readChunked(p)
+}
+
+func (b *bodyReader) readChunked(p []byte) (int, error) {
+	if len(b.rest) > 0 {
+		n := copy(p, b.rest)
+		b.rest = b.rest[n:]
+		return n, nil
+	}
+	for {
+		if b.br.Buffered() == 0 {
+			if _, err := b.br.Peek(1); err != nil {
+				if err == io.EOF {
+					err = ErrBodyLength
+				}
+				return 0, err
+			}
+		}
+		data, _ := b.br.Peek(b.br.Buffered())
+		used, body, done, derr := b.dec.Decode(data)
+		if derr != nil {
+			return 0, derr
+		}
+		n := copy(p, body)
+		if n < len(body) {
+			b.rest = append(b.rest[:0], body[n:]...)
+		}
+		_, _ = b.br.Discard(used)
+		if done {
+			b.finished = true
+		}
+		if n > 0 || done {
+			if done && n == 0 {
+				return 0, io.EOF
+			}
+			return n, nil
+		}
+		if used == 0 {
+			// The decoder needs more than is buffered: wait for more bytes.
+			if _, err := b.br.Peek(b.br.Buffered() + 1); err != nil {
+				if err == io.EOF {
+					err = ErrBodyLength
+				}
+				return 0, err
+			}
+		}
+	}
+}

@@ -1,0 +1,24 @@
+// Package engine is edgeproxy's forward proxy: gnet event loops own every
+// client socket, and everything that could block runs elsewhere.
+//
+// A connection's bytes are parsed in place from gnet's inbound buffer by
+// codec.Parser. What can be answered at once (an error, a cache hit, a
+// refusal) is written on the event loop. A request that needs an origin is
+// copied once into a fasthttp.Request and handed to a bounded worker pool;
+// the worker fetches over fasthttp's pooled keep-alive connections and
+// streams the response back with AsyncWrite, one chunk in flight and gnet's
+// outbound buffer held under a high watermark, so a slow client makes the
+// worker wait instead of the proxy buffer. While an exchange is in flight the
+// connection parses nothing more: pipelined requests wait in gnet's buffer,
+// bounded by limits.max_pipeline, and are answered in order.
+//
+// gnet cannot stop reading a socket, so a request body larger than
+// limits.max_body_buffer and every CONNECT tunnel leave the event loop: the
+// socket is duplicated, the gnet connection closed, and the duplicate driven
+// by Go's net package in a goroutine that lives as long as that work, where
+// the kernel's TCP flow control bounds memory. After an upload the socket
+// is enrolled back into an event loop.
+//
+// Idle and slow connections are found by a sweep that the gnet ticker runs
+// on each loop: no goroutine and no timer exists per connection.
+package engine

@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/fasthttp"
+
+	"edgeproxy/codec"
+	"edgeproxy/engine/config"
+)
+
+// forward handles an absolute-form request: refusals first, then the
+// request is copied into an exchange and its body, if any, collected or
+// streamed.
+func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
+	if !codec.EqualFold(r.Scheme, "http") && !codec.EqualFold(r.Scheme, "https") {
+		return cc.refuse(r, n, ErrScheme)
+	}
+	if cc.s.looped(r) {
+		return cc.refuse(r, n, ErrForwardLoop)
+	}
+	if isTraceOrOptions(r.Method) {
+		if mf, ok := maxForwards(r); ok && mf == 0 {
+			return cc.answerMaxForwards(r, n, buf)
+		}
+	}
+	ex := cc.s.newExchange(cc, r)
+	switch {
+	case !r.HasBody():
+		_, _ = cc.c.Discard(n)
+		return cc.dispatch(ex)
+	case !r.Chunked && r.ContentLength <= int64(cc.s.set.maxBody):
+		_, _ = cc.c.Discard(n)
+		cc.body, cc.left = ex, int(r.ContentLength)
+		cc.state, cc.since = stBody, cc.s.now()
+		if r.Expect100 && len(buf)-n < cc.left {
+			_, _ = cc.c.Write(continue100)
+		}
+		return cc.readBody()
+	default:
+		return cc.detachUpload(ex, r, n, buf)
+	}
+}
+
+// continue100 is the interim response a proxy may send itself for
+// Expect: 100-continue (RFC 9110 §10.1.1); the expectation is not forwarded.
+var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+
+// readBody copies the body bytes that have arrived into the pending
+// request and dispatches it once the body is whole.
+func (cc *clientConn) readBody() gnet.Action {
+	buf, _ := cc.c.Peek(-1)
+	take := min(len(buf), cc.left)
+	cc.body.req.AppendBody(buf[:take])
+	_, _ = cc.c.Discard(take)
+	cc.left -= take
+	if cc.left > 0 {
+		return gnet.None
+	}
+	ex := cc.body
+	cc.body = nil
+	return cc.dispatch(ex)
+}
+
+// dispatch hands an exchange to the worker pool, or answers 503 at once
+// when the pool is full.
+func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
+	cc.state = stBusy
+	cc.s.inflight.Add(1)
+	if err := cc.s.pool.Submit(ex.run); err != nil {
+		cc.s.inflight.Add(-1)
+		ex.release()
+		return cc.replyError(err, ex.close)
+	}
+	return gnet.None
+}
+
+// newExchange copies what outlives the parse buffer into a fasthttp request
+// bound for the origin (RFC 9110 §7.6): always HTTP/1.1, Host rebuilt from
+// the target, hop-by-hop fields removed, Via and X-Forwarded-For added.
+func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
+	ex := &exchange{
+		s:     s,
+		cc:    cc,
+		c:     cc.c,
+		minor: r.Minor,
+		head:  string(r.Method) == "HEAD",
+		close: r.Close || r.Minor == 0, // no persistent connection with HTTP/1.0 clients (RFC 9112 §9.3)
+		start: time.Now(),
+	}
+	ex.client = cc.remote.String()
+	ex.sink.init(cc.c, ex)
+	req := fasthttp.AcquireRequest()
+	ex.req = req
+	req.Header.DisableNormalizing()
+	req.Header.SetNoDefaultContentType(true)
+	req.SetRequestURIBytes(r.Target)
+	req.Header.SetMethodBytes(r.Method)
+
+	trace := isTraceOrOptions(r.Method)
+	var xff []byte
+	for i := range r.Headers {
+		h := &r.Headers[i]
+		switch {
+		case codec.IsHopByHop(h.Name), r.ConnectionLists(h.Name),
+			codec.EqualFold(h.Name, "Host"), codec.EqualFold(h.Name, "Content-Length"),
+			codec.EqualFold(h.Name, "Expect"):
+			continue
+		case codec.EqualFold(h.Name, "X-Forwarded-For"):
+			if s.set.forwardedFor == config.ForwardedTransparent {
+				req.Header.AddBytesKV(h.Name, h.Value)
+			} else if s.set.forwardedFor != config.ForwardedDelete {
+				if len(xff) > 0 {
+					xff = append(xff, ", "...)
+				}
+				xff = append(xff, h.Value...)
+			}
+			continue
+		case trace && codec.EqualFold(h.Name, "Max-Forwards"):
+			if mf, ok := parseMaxForwards(h.Value); ok {
+				req.Header.Set("Max-Forwards", strconv.Itoa(mf-1))
+				continue
+			}
+		}
+		req.Header.AddBytesKV(h.Name, h.Value)
+	}
+	switch s.set.forwardedFor {
+	case config.ForwardedOn, config.ForwardedOff:
+		if len(xff) > 0 {
+			xff = append(xff, ", "...)
+		}
+		if s.set.forwardedFor == config.ForwardedOn {
+			xff = append(xff, ex.client...)
+		} else {
+			xff = append(xff, "unknown"...)
+		}
+		req.Header.SetBytesV("X-Forwarded-For", xff)
+	}
+	req.Header.Add("Via", viaValue(r.Minor, s.set.name))
+	return ex
+}
+
+// viaValue is this proxy's Via member for a message received as HTTP/1.minor.
+func viaValue(minor uint8, name string) string {
+	if minor == 0 {
+		return "1.0 " + name
+	}
+	return "1.1 " + name
+}
+
+// looped reports whether a Via field of r already lists this proxy's name
+// (RFC 9110 §7.6.3): the request came back through us.
+func (s *Server) looped(r *codec.Request) bool {
+	for i := range r.Headers {
+		h := &r.Headers[i]
+		if !codec.EqualFold(h.Name, "Via") {
+			continue
+		}
+		for m, rest := codec.NextListMember(h.Value); m != nil; m, rest = codec.NextListMember(rest) {
+			// member = received-protocol RWS received-by [ RWS comment ]
+			sp := 0
+			for sp < len(m) && m[sp] != ' ' && m[sp] != '\t' {
+				sp++
+			}
+			by := codec.TrimOWS(m[sp:])
+			end := 0
+			for end < len(by) && by[end] != ' ' && by[end] != '\t' {
+				end++
+			}
+			if codec.EqualFold(by[:end], s.set.name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isTraceOrOptions(m []byte) bool {
+	return string(m) == "TRACE" || string(m) == "OPTIONS"
+}
+
+// maxForwards returns the request's Max-Forwards value (RFC 9110 §7.6.2).
+func maxForwards(r *codec.Request) (int, bool) {
+	v := r.Header("Max-Forwards")
+	if v == nil {
+		return 0, false
+	}
+	return parseMaxForwards(v)
+}
+
+func parseMaxForwards(v []byte) (int, bool) {
+	if len(v) == 0 || len(v) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// answerMaxForwards answers a TRACE or OPTIONS whose Max-Forwards is zero:
+// this proxy is its final recipient (RFC 9110 §7.6.2). TRACE reflects the
+// request head as received, less the fields that carry credentials
+// (RFC 9110 §9.3.8).
+func (cc *clientConn) answerMaxForwards(r *codec.Request, n int, buf []byte) gnet.Action {
+	out := cc.l.out[:0]
+	if string(r.Method) == "OPTIONS" {
+		out = codec.AppendStatusLine(out, 200)
+		out = codec.AppendHeaderString(out, "Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT")
+		out = codec.AppendHeaderString(out, "Content-Length", "0")
+	} else {
+		body := reflectedTrace(r, nil, buf[:n])
+		out = codec.AppendStatusLine(out, 200)
+		out = codec.AppendHeaderString(out, "Content-Type", "message/http")
+		out = codec.AppendHeaderInt(out, "Content-Length", int64(len(body)))
+		out = appendConnection(out, r.Close || r.Minor == 0)
+		out = append(out, "\r\n"...)
+		out = append(out, body...)
+		cc.l.out = out
+		return cc.writeLocal(r, n, out)
+	}
+	out = appendConnection(out, r.Close || r.Minor == 0)
+	out = append(out, "\r\n"...)
+	cc.l.out = out
+	return cc.writeLocal(r, n, out)
+}
+
+// reflectedTrace rebuilds the request head for a TRACE echo without the
+// fields that carry credentials or cookies.
+func reflectedTrace(r *codec.Request, dst, head []byte) []byte {
+	line := 0
+	for line < len(head) && head[line] != '\n' {
+		line++
+	}
+	dst = append(dst, head[:line+1]...)
+	for i := range r.Headers {
+		h := &r.Headers[i]
+		if codec.EqualFold(h.Name, "Authorization") || codec.EqualFold(h.Name, "Proxy-Authorization") ||
+			codec.EqualFold(h.Name, "Cookie") {
+			continue
+		}
+		dst = appendField(dst, h.Name, h.Value)
+	}
+	return append(dst, "\r\n"...)
+}

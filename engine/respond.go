@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/fasthttp"
+
+	"edgeproxy/codec"
+)
+
+// Response body framings (RFC 9112 §6.3).
+const (
+	frameNone    = iota // HEAD, 1xx, 204, 304
+	frameLength         // Content-Length
+	frameChunked        // chunked to an HTTP/1.1 client
+	frameClose          // until close, for an HTTP/1.0 client and an unknown length
+)
+
+// appendResponseHead serialises an origin response for the client. It does
+// not use fasthttp's serialiser, which replaces the origin's Date, invents a
+// Content-Type and keeps a stale Transfer-Encoding: the fields go out as the
+// origin sent them, less the hop-by-hop ones (RFC 9110 §7.6.1), with framing
+// of our own and Via added.
+func appendResponseHead(dst []byte, resp *fasthttp.Response, name string, framing int, close bool) []byte {
+	h := &resp.Header
+	dst = codec.AppendStatusLine(dst, resp.StatusCode())
+	connection := h.Peek("Connection")
+	hasDate := false
+	for k, v := range h.All() {
+		switch {
+		case codec.IsHopByHop(k), codec.EqualFold(k, "Content-Length"),
+			len(connection) > 0 && listHasBytes(connection, k):
+			continue
+		case codec.EqualFold(k, "Date"):
+			hasDate = true
+		}
+		dst = appendField(dst, k, v)
+	}
+	if !hasDate {
+		// A recipient with a clock adds Date when the origin sent none
+		// (RFC 9110 §6.6.1).
+		dst = append(dst, "Date: "...)
+		dst = codec.AppendHTTPDate(dst, time.Now())
+		dst = append(dst, "\r\n"...)
+	}
+	switch framing {
+	case frameLength:
+		dst = codec.AppendHeaderInt(dst, "Content-Length", int64(h.ContentLength()))
+	case frameChunked:
+		dst = codec.AppendHeaderString(dst, "Transfer-Encoding", "chunked")
+	case frameNone:
+		if cl := h.ContentLength(); cl >= 0 && resp.StatusCode() != 204 && resp.StatusCode() >= 200 {
+			// HEAD and 304 carry the length of the body they describe.
+			dst = codec.AppendHeaderInt(dst, "Content-Length", int64(cl))
+		}
+	}
+	dst = append(dst, "Via: "...)
+	if resp.Header.IsHTTP11() {
+		dst = append(dst, "1.1 "...)
+	} else {
+		dst = append(dst, "1.0 "...)
+	}
+	dst = append(dst, name...)
+	dst = append(dst, "\r\n"...)
+	dst = appendConnection(dst, close)
+	return append(dst, "\r\n"...)
+}
+
+// appendConnection writes Connection: close when the connection ends after
+// this response. Persistence is the HTTP/1.1 default and HTTP/1.0 clients
+// always get close, so keep-alive is never spelled out.
+func appendConnection(dst []byte, close bool) []byte {
+	if close {
+		return codec.AppendHeaderString(dst, "Connection", "close")
+	}
+	return dst
+}
+
+// errorResponse appends a complete response for err: its status, and a one
+// line text body that names the cause.
+func errorResponse(dst []byte, err error, close bool) []byte {
+	code, text := statusFor(err)
+	dst = codec.AppendStatusLine(dst, code)
+	dst = codec.AppendHeaderString(dst, "Content-Type", "text/plain; charset=utf-8")
+	dst = codec.AppendHeaderInt(dst, "Content-Length", int64(len(text)+1))
+	dst = append(dst, "Date: "...)
+	dst = codec.AppendHTTPDate(dst, time.Now())
+	dst = append(dst, "\r\n"...)
+	dst = appendConnection(dst, close)
+	dst = append(dst, "\r\n"...)
+	dst = append(dst, text...)
+	return append(dst, '\n')
+}
+
+// local answers a request addressed to the proxy itself (origin-form or *).
+func (cc *clientConn) local(r *codec.Request, n int) gnet.Action {
+	return cc.refuse(r, n, ErrNotProxyRequest)
+}
+
+// writeLocal writes a response built on the loop for a request without a
+// body and continues with the connection, or closes it.
+func (cc *clientConn) writeLocal(r *codec.Request, n int, out []byte) gnet.Action {
+	_, _ = cc.c.Discard(n)
+	_, _ = cc.c.Write(out)
+	if r.Close || r.Minor == 0 || r.HasBody() {
+		return gnet.Close
+	}
+	cc.idle()
+	return gnet.None
+}
+
+// listHasBytes is codec.ListHas for a member held as bytes.
+func listHasBytes(list, member []byte) bool {
+	for m, rest := codec.NextListMember(list); m != nil; m, rest = codec.NextListMember(rest) {
+		if codec.EqualFoldBytes(m, member) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendField appends one field line from byte views.
+func appendField(dst, name, value []byte) []byte {
+	dst = append(dst, name...)
+	dst = append(dst, ": "...)
+	dst = append(dst, value...)
+	return append(dst, "\r\n"...)
+}

@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/ants/v2"
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/fasthttp"
+
+	"edgeproxy/engine/config"
+)
+
+// Server is a running forward proxy. Create it with New, run it with Serve,
+// stop it with Shutdown.
+type Server struct {
+	gnet.BuiltinEventEngine
+
+	set    *settings
+	log    *slog.Logger
+	client *fasthttp.Client
+	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
+	pool   *ants.Pool // origin fetches, uploads and tunnels; bounded by workers
+
+	eng   gnet.Engine
+	ready   chan struct{} // closed when the event loops run
+	stopped chan struct{} // closed when Serve returns
+	start time.Time
+
+	loopsMu sync.Mutex // protects loops
+	loops   map[gnet.EventLoop]*loop
+
+	conns    atomic.Int64 // open client connections, attached or detached
+	inflight atomic.Int64 // exchanges and tunnels in progress
+	draining atomic.Bool
+}
+
+// New checks cfg and builds a Server; nothing listens until Serve.
+func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
+	set, err := newSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	dialer := &fasthttp.TCPDialer{
+		Concurrency:      4096,             // parallel dials; beyond this dials queue
+		DNSCacheDuration: 30 * time.Second, // answers are reused, not re-resolved per dial
+	}
+	pool, err := ants.NewPool(set.workers,
+		ants.WithNonblocking(true), // a full pool answers 503 at once, never queues
+		ants.WithExpiryDuration(10*time.Second),
+		ants.WithPanicHandler(func(v any) { log.Error("worker panic", "panic", v) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("engine: worker pool: %w", err)
+	}
+	return &Server{
+		set:    set,
+		log:    log,
+		dialer: dialer,
+		client: newOriginClient(dialer, set.origin, set.workers),
+		pool:   pool,
+		ready:   make(chan struct{}),
+		stopped: make(chan struct{}),
+		start:  time.Now(),
+		loops:  make(map[gnet.EventLoop]*loop),
+	}, nil
+}
+
+// Serve listens on the configured address and runs the event loops until
+// Shutdown. It returns the error that stopped it, nil after Shutdown.
+func (s *Server) Serve() error {
+	err := gnet.Run(s, "tcp://"+s.set.listen,
+		gnet.WithNumEventLoop(s.set.loops),
+		gnet.WithReusePort(true),
+		gnet.WithTicker(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithReadBufferCap(64<<10),
+		gnet.WithWriteBufferCap(64<<10),
+		gnet.WithLogger(gnetLogger{s.log}),
+	)
+	close(s.stopped)
+	s.pool.Release()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Ready is closed once the event loops accept connections.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the address Serve listens on.
+func (s *Server) Addr() string { return s.set.listen }
+
+// Shutdown stops the proxy gracefully: new connections are refused, idle
+// ones closed, and in-flight requests and tunnels get until ctx expires (or
+// timeouts.drain, whichever is first) to finish; then everything closes.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	ctx, cancel := context.WithTimeout(ctx, s.set.drain)
+	defer cancel()
+	s.sweepAll()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			s.log.Warn("drain timeout: closing with requests in flight", "inflight", s.inflight.Load())
+			return s.stop()
+		case <-tick.C:
+		}
+	}
+	return s.stop()
+}
+
+func (s *Server) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	select {
+	case <-s.ready:
+	default:
+		return nil
+	}
+	return s.eng.Stop(ctx)
+}
+
+// OnBoot keeps the engine handle and signals readiness.
+func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
+	close(s.ready)
+	return gnet.None
+}
+
+// OnOpen admits a client connection, or a detached one coming back.
+func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	l := s.loopOf(c)
+	if back, ok := c.Context().(*clientConn); ok {
+		back.attach(c, l)
+		return nil, gnet.None
+	}
+	if s.draining.Load() {
+		return nil, gnet.Close
+	}
+	addr := remoteAddr(c)
+	if !s.set.clientAllowed(addr) {
+		return errorResponse(nil, ErrClientDenied, true), gnet.Close
+	}
+	if s.conns.Add(1) > int64(s.set.maxConns) {
+		s.conns.Add(-1)
+		return errorResponse(nil, ErrTooManyConns, true), gnet.Close
+	}
+	cc := &clientConn{s: s, remote: addr}
+	cc.attach(c, l)
+	return nil, gnet.None
+}
+
+// OnClose forgets a connection, unless it is being handed to a goroutine.
+func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
+	cc, ok := c.Context().(*clientConn)
+	if !ok {
+		return gnet.None
+	}
+	cc.detach()
+	if cc.state != stDetached {
+		cc.closed = true
+		s.conns.Add(-1)
+	}
+	return gnet.None
+}
+
+// OnTraffic parses and answers what a connection has sent.
+func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
+	cc, ok := c.Context().(*clientConn)
+	if !ok {
+		return gnet.Close
+	}
+	return cc.onTraffic()
+}
+
+// OnTick sweeps every loop for timed-out connections.
+func (s *Server) OnTick() (time.Duration, gnet.Action) {
+	s.sweepAll()
+	return sweepInterval, gnet.None
+}
+
+func (s *Server) loopOf(c gnet.Conn) *loop {
+	el := c.EventLoop()
+	s.loopsMu.Lock()
+	defer s.loopsMu.Unlock()
+	l := s.loops[el]
+	if l == nil {
+		l = newLoop(s, el)
+		s.loops[el] = l
+	}
+	return l
+}
+
+func (s *Server) sweepAll() {
+	s.loopsMu.Lock()
+	loops := make([]*loop, 0, len(s.loops))
+	for _, l := range s.loops {
+		loops = append(loops, l)
+	}
+	s.loopsMu.Unlock()
+	now := s.now()
+	for _, l := range loops {
+		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			l.sweep(now)
+			return nil
+		}))
+	}
+}
+
+// now is monotonic time since start, in nanoseconds.
+func (s *Server) now() int64 { return int64(time.Since(s.start)) }
+
+// gnetLogger routes gnet's own log lines to slog.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug(fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug(fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...)) }
+
+// remoteAddr is the client's address; only valid on the loop.
+func remoteAddr(c gnet.Conn) netip.Addr {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			return ip.Unmap()
+		}
+	}
+	return netip.Addr{}
+}

@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"edgeproxy/codec"
+	"edgeproxy/engine/config"
+)
+
+// settings is the configuration in the shape the hot path reads it.
+type settings struct {
+	listen       string
+	name         string
+	via          []byte // "1.1 name"
+	loops        int
+	workers      int
+	forwardedFor config.ForwardedFor
+	limits       codec.Limits
+	maxConns     int
+	maxBody      int // request bodies up to this size are buffered before forwarding
+	maxPipeline  int
+	tunnelPorts  [65536 / 64]uint64 // bit set of CONNECT ports
+	allowed      []netip.Prefix
+
+	clientHeader time.Duration
+	idle         time.Duration
+	drain        time.Duration
+	origin       originTimeouts
+}
+
+// watermark is how much response data gnet may hold for one client before the
+// worker feeding it waits; chunk is how much a worker reads from an origin at a
+// time. Memory per slow client is bounded by about watermark + 2*chunk.
+const (
+	watermark = 256 << 10
+	chunk     = 64 << 10
+)
+
+// defaultAllowed are the client networks allowed without an explicit list:
+// loopback and the private ranges.
+var defaultAllowed = []netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("::1/128"),
+	netip.MustParsePrefix("fc00::/7"),
+	netip.MustParsePrefix("fe80::/10"),
+}
+
+func newSettings(cfg *config.Config) (*settings, error) {
+	s := &settings{
+		listen:       cfg.Listen,
+		name:         cfg.Name,
+		loops:        cfg.EventLoops,
+		workers:      cfg.Workers,
+		forwardedFor: cfg.ForwardedFor,
+		limits: codec.Limits{
+			MaxRequestLine: int(cfg.Limits.MaxRequestLine),
+			MaxHeaderBytes: int(cfg.Limits.MaxHeaderBytes),
+			MaxHeaders:     cfg.Limits.MaxHeaders,
+		},
+		maxConns:     cfg.Limits.MaxConnections,
+		maxBody:      int(cfg.Limits.MaxBodyBuffer),
+		maxPipeline:  int(cfg.Limits.MaxPipeline),
+		allowed:      defaultAllowed,
+		clientHeader: time.Duration(cfg.Timeouts.ClientHeader),
+		idle:         time.Duration(cfg.Timeouts.KeepaliveIdle),
+		drain:        time.Duration(cfg.Timeouts.Drain),
+		origin: originTimeouts{
+			connect:   time.Duration(cfg.Timeouts.OriginConnect),
+			firstByte: time.Duration(cfg.Timeouts.OriginFirstByte),
+			idle:      time.Duration(cfg.Timeouts.OriginIdle),
+		},
+	}
+	if err := s.resolvePort(); err != nil {
+		return nil, err
+	}
+	if s.loops <= 0 {
+		s.loops = runtime.GOMAXPROCS(0)
+	}
+	s.via = append([]byte("1.1 "), s.name...)
+	for _, p := range *cfg.Tunnel.AllowedPorts {
+		if p <= 0 || p > 65535 {
+			return nil, fmt.Errorf("engine: tunnel port %d out of range", p)
+		}
+		s.tunnelPorts[p/64] |= 1 << (p % 64)
+	}
+	return s, nil
+}
+
+// tunnelAllowed reports whether CONNECT may reach port.
+func (s *settings) tunnelAllowed(port int) bool {
+	return port > 0 && port < 65536 && s.tunnelPorts[port/64]&(1<<(port%64)) != 0
+}
+
+// clientAllowed reports whether addr may use the proxy.
+func (s *settings) clientAllowed(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range s.allowed {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolvePort replaces a listen port of 0 with a free port. Each event loop
+// binds its own SO_REUSEPORT listener, and port 0 would give each loop a
+// different port; one port is chosen first instead.
+func (s *settings) resolvePort() error {
+	host, port, err := net.SplitHostPort(s.listen)
+	if err != nil {
+		return fmt.Errorf("engine: listen %q: %w", s.listen, err)
+	}
+	if port != "0" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return fmt.Errorf("engine: listen %q: %w", s.listen, err)
+	}
+	s.listen = ln.Addr().String()
+	return ln.Close()
+}

@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"edgeproxy/codec"
+)
+
+// Tunnels: why the sockets leave the event loop.
+//
+// Two designs were weighed. Keeping both sockets of a tunnel on one event
+// loop (EventLoop.Register/Enroll) costs no goroutine, but gnet reads every
+// readable socket at once and cannot pause: when one side is slower, the
+// only bound on memory is to close the tunnel once the slow side's outbound
+// buffer passes a watermark, which drops exactly the fast tunnels (a large
+// download to a slow client). Handing both sockets to Go's net package after
+// the 200 gives real flow control: a side that is not read stops being
+// read, and TCP slows its sender. Each direction is one goroutine running
+// TCPConn.ReadFrom, which on Linux moves the bytes with splice(2) through a
+// pipe without copying them into user space, so memory per tunnel is two
+// goroutine stacks and the kernel's socket buffers, whatever the rates.
+
+// spliceStep bounds one ReadFrom call, so that each direction reports
+// progress (for the idle timeout) at least every spliceStep bytes.
+const spliceStep = 128 << 10
+
+// connect handles CONNECT: the port is checked against tunnel.allowed_ports
+// and the socket is handed to a goroutine that dials the target and relays.
+func (cc *clientConn) connect(r *codec.Request, n int, buf []byte) gnet.Action {
+	port, ok := parsePort(r.Port)
+	if !ok || !cc.s.set.tunnelAllowed(port) {
+		_, _ = cc.c.Discard(n)
+		return cc.replyError(ErrTunnelPort, true)
+	}
+	fd, act, ok := cc.prepareDetach(r, n)
+	if !ok {
+		return act
+	}
+	t := &tunnel{
+		s:        cc.s,
+		target:   string(r.Host) + ":" + string(r.Port),
+		leftover: append([]byte(nil), buf[n:]...),
+	}
+	if err := cc.s.pool.Submit(func() { t.run(fd) }); err != nil {
+		return cc.undoDetach(r, n, fd, err, func() {})
+	}
+	return gnet.Close
+}
+
+// tunnel is one CONNECT in progress.
+type tunnel struct {
+	s        *Server
+	target   string
+	leftover []byte // bytes the client sent after the CONNECT head
+	last     atomic.Int64
+}
+
+var established = []byte("HTTP/1.1 200 Connection established\r\n\r\n")
+
+func (t *tunnel) run(fd int) {
+	defer t.s.inflight.Add(-1)
+	defer t.s.conns.Add(-1)
+	nc, err := fileConn(fd)
+	if err != nil {
+		return
+	}
+	defer nc.Close() //nolint:errcheck
+	up, err := t.s.dialer.DialTimeout(t.target, t.s.set.origin.connect)
+	if err != nil {
+		if isTimeout(err) {
+			err = ErrConnectTimeout
+		}
+		_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
+		_, _ = nc.Write(errorResponse(nil, err, true))
+		return
+	}
+	defer up.Close() //nolint:errcheck
+	_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
+	if _, err := nc.Write(established); err != nil {
+		return
+	}
+	if len(t.leftover) > 0 {
+		if _, err := up.Write(t.leftover); err != nil {
+			return
+		}
+	}
+	_ = nc.SetWriteDeadline(time.Time{})
+	t.last.Store(time.Now().UnixNano())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t.pipe(nc, up)
+	}()
+	t.pipe(up, nc)
+	wg.Wait()
+}
+
+// pipe copies src to dst until src ends, then half-closes dst so the other
+// side sees the end too. A read that finds nothing for timeouts.origin_idle
+// ends the tunnel unless the opposite direction moved bytes meanwhile; a
+// read deadline never interrupts a transfer in the middle, so no byte taken
+// from src is lost.
+func (t *tunnel) pipe(dst, src net.Conn) {
+	idle := t.s.set.origin.idle
+	lr := &io.LimitedReader{R: src}
+	rf, ok := dst.(io.ReaderFrom)
+	for {
+		lr.N = spliceStep
+		_ = src.SetReadDeadline(time.Now().Add(idle))
+		var n int64
+		var err error
+		if ok {
+			n, err = rf.ReadFrom(lr)
+		} else {
+			n, err = io.Copy(dst, lr)
+		}
+		now := time.Now().UnixNano()
+		if n > 0 {
+			t.last.Store(now)
+		}
+		if err != nil {
+			if isTimeout(err) && time.Duration(now-t.last.Load()) < idle {
+				continue
+			}
+			// Unblock the other direction too.
+			_ = src.Close()
+			_ = dst.Close()
+			return
+		}
+		if lr.N > 0 { // src reached EOF
+			if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
+			}
+			return
+		}
+	}
+}
+
+// parsePort parses a decimal port 1–65535.
+func parsePort(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 5 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n > 0 && n < 65536
+}
