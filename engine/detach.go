@@ -198,13 +198,18 @@ func newBodyReader(nc net.Conn, u upload, idle time.Duration) *bodyReader {
 	return &bodyReader{nc: nc, br: bufio.NewReaderSize(src, 64<<10), idle: idle, left: u.length, chunked: u.chunked}
 }
 
-// done reports whether the whole body was read.
-func (b *bodyReader) done() bool { return b.finished }
+// done reports whether the whole body was read and handed on.
+func (b *bodyReader) done() bool { return b.finished && len(b.rest) == 0 }
 
 // buffered reports bytes read past the body: a request pipelined behind it.
 func (b *bodyReader) buffered() int { return b.br.Buffered() }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
+	if len(b.rest) > 0 {
+		n := copy(p, b.rest)
+		b.rest = b.rest[n:]
+		return n, nil
+	}
 	if b.finished {
 		return 0, io.EOF
 	}
@@ -231,11 +236,6 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 }
 
 func (b *bodyReader) readChunked(p []byte) (int, error) {
-	if len(b.rest) > 0 {
-		n := copy(p, b.rest)
-		b.rest = b.rest[n:]
-		return n, nil
-	}
 	for {
 		if b.br.Buffered() == 0 {
 			if _, err := b.br.Peek(1); err != nil {

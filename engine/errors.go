@@ -34,9 +34,6 @@ var (
 	// ErrRequestTimeout means the client took longer than timeouts.client_header
 	// to send a request head or a buffered body.
 	ErrRequestTimeout = errors.New("engine: client request timeout")
-	// ErrOriginTimeout means the origin did not answer within
-	// timeouts.origin_first_byte or went silent for timeouts.origin_idle.
-	ErrOriginTimeout = errors.New("engine: origin timed out")
 	// ErrConnectTimeout means the origin did not accept a connection within
 	// timeouts.origin_connect.
 	ErrConnectTimeout = errors.New("engine: origin connect timed out")
@@ -119,7 +116,7 @@ var codecErrors = []error{
 
 // isTimeout reports whether err is any kind of deadline expiry.
 func isTimeout(err error) bool {
-	if errors.Is(err, ErrOriginTimeout) || errors.Is(err, ErrConnectTimeout) ||
+	if errors.Is(err, ErrConnectTimeout) ||
 		errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) ||
 		errors.Is(err, fasthttp.ErrDialTimeout) {
 		return true

@@ -84,9 +84,8 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 	if n > 0 && awaiting {
 		c.awaiting.Store(false)
 	}
-	if err != nil && isTimeout(err) {
-		err = errors.Join(ErrOriginTimeout, err)
-	}
+	// A timeout is returned as the runtime's own error: fasthttp recognises
+	// it by its Timeout method, not by unwrapping.
 	return n, err
 }
 
@@ -96,9 +95,6 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 	}
 	n, err := c.Conn.Write(p)
 	c.awaiting.Store(true)
-	if err != nil && isTimeout(err) {
-		err = errors.Join(ErrOriginTimeout, err)
-	}
 	return n, err
 }
 

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the edgeproxy executable built once for these tests, so the
+// proxy runs as its own process and its memory can be measured alone.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "edgeproxy-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "edgeproxy")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proxyProc is a running edgeproxy process.
+type proxyProc struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+	done chan error
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startProc runs the binary with a config file holding yaml (listen and
+// admin are added) and waits until it accepts connections.
+func startProc(t *testing.T, yaml string) *proxyProc {
+	t.Helper()
+	addr := freePort(t)
+	cfg := filepath.Join(t.TempDir(), "edgeproxy.yaml")
+	full := fmt.Sprintf("listen: %q\nadmin: %q\nname: proc-test\n%s", addr, freePort(t), yaml)
+	if err := os.WriteFile(cfg, []byte(full), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &proxyProc{addr: addr, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(binary, "--config", cfg)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("proxy log:\n%s", p.logs.String())
+		}
+	})
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return p
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("proxy did not start:\n%s", p.logs.String())
+	return nil
+}
+
+// rssKiB reads a field such as VmRSS or VmHWM of the proxy process.
+func (p *proxyProc) status(t *testing.T, field string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			v, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return v
+		}
+	}
+	t.Fatalf("no %s in /proc status", field)
+	return 0
+}
+
+func startOrigin(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
+func curl(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed (make test installs it)")
+	}
+	out, err := exec.Command("curl", append([]string{"-sS", "--max-time", "60"}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func TestVersionAndCheck(t *testing.T) {
+	out, err := exec.Command(binary, "--version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "edgeproxy ") {
+		t.Errorf("--version: got %q, %v", out, err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(good, []byte("listen: 127.0.0.1:3128\ntimeouts:\n  client_header: 10s\n"), 0o644)
+	_ = os.WriteFile(bad, []byte("listen: 127.0.0.1:3128\ntimeouts:\n  client_headr: 10s\n"), 0o644)
+	if out, err := exec.Command(binary, "check", "--config", good).CombinedOutput(); err != nil {
+		t.Errorf("check good config: %v %s", err, out)
+	}
+	out, err = exec.Command(binary, "check", "--config", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bad.yaml:3") || !strings.Contains(string(out), "timeouts.client_headr") {
+		t.Errorf("check bad config: got %q, %v; want an error naming file:line and key", out, err)
+	}
+	out, err = exec.Command(binary, "--config", filepath.Join(dir, "missing.yaml")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "missing.yaml") {
+		t.Errorf("missing config: got %q, %v", out, err)
+	}
+}
+
+// curl through the proxy: GET, HEAD, a 50 MiB streamed POST (Content-Length
+// and chunked), and a CONNECT tunnel to an allowed port, refused on another.
+func TestCurl(t *testing.T) {
+	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			h := sha256.New()
+			n, _ := io.Copy(h, r.Body)
+			fmt.Fprintf(w, "%d %s", n, hex.EncodeToString(h.Sum(nil)))
+			return
+		}
+		w.Header().Set("Content-Length", "5")
+		io.WriteString(w, "hello")
+	}))
+	_, originPort, _ := net.SplitHostPort(origin)
+	p := startProc(t, "tunnel:\n  allowed_ports: ["+originPort+"]\n")
+	proxy := "http://" + p.addr
+
+	if out, err := curl(t, "-x", proxy, "http://"+origin+"/"); err != nil || out != "hello" {
+		t.Errorf("GET: got %q, %v", out, err)
+	}
+	if out, err := curl(t, "-x", proxy, "-I", "http://"+origin+"/"); err != nil || !strings.Contains(out, "Via: 1.1 proc-test") {
+		t.Errorf("HEAD: got %q, %v", out, err)
+	}
+
+	file := filepath.Join(t.TempDir(), "body")
+	data := bytes.Repeat([]byte("edgeproxy streams uploads\n"), 50<<20/26+1)[:50<<20]
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	want := fmt.Sprintf("%d %s", len(data), hex.EncodeToString(sum[:]))
+	if out, err := curl(t, "-x", proxy, "--data-binary", "@"+file, "http://"+origin+"/up"); err != nil || out != want {
+		t.Errorf("POST 50 MiB: got %q, %v; want %q", out, err, want)
+	}
+	if out, err := curl(t, "-x", proxy, "-H", "Transfer-Encoding: chunked", "--data-binary", "@"+file, "http://"+origin+"/up"); err != nil || out != want {
+		t.Errorf("chunked POST 50 MiB: got %q, %v; want %q", out, err, want)
+	}
+
+	if out, err := curl(t, "-p", "-x", proxy, "http://"+origin+"/"); err != nil || out != "hello" {
+		t.Errorf("CONNECT to an allowed port: got %q, %v", out, err)
+	}
+	other := freePort(t)
+	out, err := curl(t, "-p", "-x", proxy, "http://"+other+"/")
+	if err == nil || !strings.Contains(out, "403") {
+		t.Errorf("CONNECT to a port not allowed: got %q, %v; want a 403 refusal", out, err)
+	}
+}
+
+// infinite is an endless deterministic body.
+type infinite struct{}
+
+func (infinite) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(i)
+	}
+	return len(p), nil
+}
+
+// A 1 GiB response to a client that reads slowly does not make the proxy
+// buffer it: the worker waits for the client, and the proxy's peak RSS grows
+// by far less than 64 MiB.
+func TestSlowReaderBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 1 GiB")
+	}
+	const size = 1 << 30
+	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		_, _ = io.CopyN(w, infinite{}, size)
+	}))
+	p := startProc(t, "")
+	warm(t, p.addr, origin)
+	base := p.status(t, "VmHWM")
+
+	c, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	fmt.Fprintf(c, "GET http://%s/big HTTP/1.1\r\nHost: h\r\n\r\n", origin)
+	br := bufio.NewReaderSize(c, 64<<10)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 80 MB/s: the origin could send far faster.
+	buf := make([]byte, 256<<10)
+	var got int64
+	for got < size {
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		n, err := resp.Body.Read(buf)
+		got += int64(n)
+		if err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got != size {
+		t.Fatalf("received %d bytes, want %d", got, size)
+	}
+	growth := p.status(t, "VmHWM") - base
+	t.Logf("proxy peak RSS grew by %d KiB while relaying 1 GiB to a slow reader", growth)
+	if growth > 64<<10 {
+		t.Errorf("peak RSS grew by %d KiB, want < 64 MiB", growth)
+	}
+}
+
+// A fast client uploading to a slow origin does not fill the proxy's
+// memory: the body is read from the socket only as fast as the origin takes
+// it.
+func TestFastUploadBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 256 MiB")
+	}
+	const size = 256 << 20
+	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 256<<10)
+		var n int64
+		for {
+			m, err := r.Body.Read(buf)
+			n += int64(m)
+			if err != nil {
+				break
+			}
+			time.Sleep(2 * time.Millisecond) // about 100 MB/s
+		}
+		fmt.Fprint(w, n)
+	}))
+	p := startProc(t, "")
+	warm(t, p.addr, origin)
+	base := p.status(t, "VmHWM")
+	u, _ := http.NewRequest("POST", "http://"+origin+"/up", io.LimitReader(infinite{}, size))
+	u.ContentLength = size
+	proxyURL, _ := url.Parse("http://" + p.addr)
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	resp, err := client.Do(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != strconv.Itoa(size) {
+		t.Fatalf("origin received %q bytes, want %d", body, size)
+	}
+	growth := p.status(t, "VmHWM") - base
+	t.Logf("proxy peak RSS grew by %d KiB while streaming a 256 MiB upload to a slow origin", growth)
+	if growth > 64<<10 {
+		t.Errorf("peak RSS grew by %d KiB, want < 64 MiB", growth)
+	}
+}
+
+// warm sends a few requests so the baseline includes pools and buffers.
+func warm(t *testing.T, proxy, origin string) {
+	t.Helper()
+	for i := 0; i < 3; i++ {
+		_, _ = curl(t, "-x", "http://"+proxy, "-o", "/dev/null", "-H", "Range: bytes=0-0", "http://"+origin+"/warm")
+	}
+}
+
+// SIGTERM drains: a request in flight completes, then the process exits.
+func TestGracefulStop(t *testing.T) {
+	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Second)
+		io.WriteString(w, "finished")
+	}))
+	p := startProc(t, "timeouts:\n  drain: 10s\n")
+	type result struct {
+		out string
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		out, err := curl(t, "-x", "http://"+p.addr, "http://"+origin+"/slow")
+		res <- result{out, err}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r := <-res
+	if r.err != nil || r.out != "finished" {
+		t.Errorf("in-flight request during drain: got %q, %v", r.out, r.err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Errorf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("process did not exit after draining")
+	}
+}
