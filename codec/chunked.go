@@ -64,8 +64,8 @@ func (d *ChunkedDecoder) Reset() {
 // ErrNeedMore is never returned: an incomplete framing line consumes nothing
 // (n is 0 and data empty) and the caller must supply more; the decoder
 // remembers how much of that line it has searched. Errors are ErrChunk and
-// ErrChunkTooLarge; data found before bad framing is returned first, and the
-// error on the next call.
+// ErrChunkTooLarge and end the body; data found before bad framing is
+// returned first, without error, and the error comes on the next call.
 func (d *ChunkedDecoder) Decode(b []byte) (n int, data []byte, done bool, err error) {
 	for {
 		var used int
@@ -160,7 +160,6 @@ func (d *ChunkedDecoder) sizeLine(b []byte) (int, error) {
 		size = size<<4 | int64(v)
 	}
 	if i == 0 || !chunkExt(line[i:]) {
-		d.seen = 0
 		return 0, ErrChunk
 	}
 	if size == 0 {

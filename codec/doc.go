@@ -10,7 +10,18 @@
 // RFC 9112 §6, and every ambiguity that request smuggling feeds on is refused
 // with a sentinel error rather than guessed at.
 //
-// The Append functions encode status lines, header fields, chunk framing and
-// HTTP dates into a caller-owned buffer, so responses are built without
-// allocation.
+// The search for the end of the head and the limits of Limits run as bytes
+// arrive, so an oversized request line or head is refused before it ends;
+// the field-by-field parse runs once, over the complete head. Lines end in
+// CRLF only: a bare LF, which RFC 9112 §2.2 merely permits, is refused like a
+// bare CR, so the proxy never frames a head differently from a strict origin.
+//
+// A ChunkedDecoder walks a chunked body the same way: it keeps its place in
+// the framing, not the bytes, and hands back the chunk data as views.
+//
+// The Append functions encode status lines, header fields, chunk framing,
+// Content-Range and HTTP dates into a caller-owned buffer, so responses are
+// built without allocation. IsHopByHop and Request.ConnectionLists tell
+// which fields stop at this hop, and ParseRange turns a Range field into
+// byte ranges of a stored representation.
 package codec

@@ -30,7 +30,7 @@ const (
 		"Priority: u=2\r\n" +
 		"Pragma: no-cache\r\n" +
 		"Cache-Control: no-cache\r\n\r\n"
-	wrkGet     = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
+	wrkGet      = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
 	curlConnect = "CONNECT example.com:443 HTTP/1.1\r\n" +
 		"Host: example.com:443\r\n" +
 		"User-Agent: curl/8.5.0\r\n" +
