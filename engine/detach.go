@@ -114,7 +114,24 @@ type connSink struct {
 	nc   net.Conn
 	idle time.Duration
 	head []byte
+	bufs [2]*[chunk]byte
 	vec  net.Buffers
+}
+
+func (w *connSink) chunk(i int) *[chunk]byte {
+	if w.bufs[i] == nil {
+		w.bufs[i] = getChunk()
+	}
+	return w.bufs[i]
+}
+
+func (w *connSink) free() {
+	for i, b := range w.bufs {
+		if b != nil {
+			chunks.Put(b)
+			w.bufs[i] = nil
+		}
+	}
 }
 
 func (w *connSink) buffer() []byte {
@@ -133,10 +150,12 @@ func (w *connSink) write(a, b, c []byte) error {
 	return err
 }
 
-// end closes the socket, or enrolls it back into its event loop for the
-// next request on this keep-alive connection.
-func (w *connSink) end(close bool) {
-	if close {
+// finish writes the last bytes, then closes the socket or enrolls it back
+// into its event loop for the next request on this keep-alive connection.
+func (w *connSink) finish(a, b, c []byte, close bool) {
+	err := w.write(a, b, c)
+	w.free()
+	if close || err != nil {
 		w.abort()
 		return
 	}
@@ -152,6 +171,7 @@ func (w *connSink) end(close bool) {
 }
 
 func (w *connSink) abort() {
+	w.free()
 	if !w.ex.body.done() {
 		lingeringClose(w.nc)
 	}
@@ -177,8 +197,6 @@ const (
 	lingerTime  = 2 * time.Second
 	lingerBytes = 64 << 20
 )
-
-func (w *connSink) recycle(a, b *[chunk]byte) { putChunks(a, b) }
 
 // bodyReader yields a request body from a detached socket: Content-Length
 // bytes, or the data of a chunked body decoded by codec.ChunkedDecoder.

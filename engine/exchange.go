@@ -57,9 +57,8 @@ func (ex *exchange) roundTrip(w sink) {
 		if ex.body != nil && !ex.body.done() {
 			ex.close = true // the rest of the body is still on the socket
 		}
-		out := errorResponse(w.buffer(), err, ex.close || ex.s.draining.Load())
-		_ = w.write(out, nil, nil)
-		w.end(ex.close || ex.s.draining.Load())
+		closing := ex.close || ex.s.draining.Load()
+		w.finish(errorResponse(w.buffer(), err, closing), nil, nil, closing)
 		return
 	}
 	if ex.body != nil && (!ex.body.done() || ex.body.buffered() > 0) {
@@ -92,8 +91,7 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 	closing := ex.close || ex.s.draining.Load()
 	head := appendResponseHead(w.buffer(), resp, ex.s.set.name, framing, closing)
 	if framing == frameNone {
-		_ = w.write(head, nil, nil)
-		w.end(closing)
+		w.finish(head, nil, nil, closing)
 		return
 	}
 
@@ -103,10 +101,9 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 	}
 	defer resp.CloseBodyStream() //nolint:errcheck
 	var sent int64
-	bufs := [2]*[chunk]byte{getChunk(), getChunk()}
-	defer w.recycle(bufs[0], bufs[1])
 	for i := 0; ; i ^= 1 {
-		b := bufs[i][:]
+		buf := w.chunk(i)
+		b := buf[:]
 		if framing == frameChunked {
 			b = b[:chunk-chunkRoom]
 		}
@@ -115,18 +112,27 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 			data := b[:n]
 			var prefix, suffix []byte
 			if framing == frameChunked {
-				prefix = codec.AppendChunkHeader(bufs[i][chunk-chunkRoom:chunk-chunkRoom], n)
+				prefix = codec.AppendChunkHeader(buf[chunk-chunkRoom:chunk-chunkRoom], n)
 				suffix = crlf
 			}
 			if head != nil {
 				prefix = append(head, prefix...)
 				head = nil
 			}
+			sent += int64(n)
+			if framing == frameLength && sent == int64(cl) {
+				// The last bytes go out at once. The stream is still read to
+				// its end, which costs nothing once the length is reached:
+				// fasthttp pools the origin connection only after EOF.
+				w.finish(prefix, data, suffix, closing)
+				var tail [1]byte
+				_, _ = stream.Read(tail[:])
+				return
+			}
 			if werr := w.write(prefix, data, suffix); werr != nil {
 				w.abort()
 				return
 			}
-			sent += int64(n)
 		}
 		if err == io.EOF {
 			break
@@ -139,17 +145,14 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 			return
 		}
 	}
-	if framing == frameLength && sent != int64(cl) {
+	switch {
+	case framing == frameLength && sent != int64(cl):
 		w.abort()
-		return
+	case framing == frameChunked:
+		w.finish(head, lastChunk, nil, closing)
+	default:
+		w.finish(head, nil, nil, closing)
 	}
-	if head != nil { // empty body
-		_ = w.write(head, nil, nil)
-	}
-	if framing == frameChunked {
-		_ = w.write(lastChunk, nil, nil)
-	}
-	w.end(closing)
 }
 
 // chunkRoom is the space kept at the end of each read buffer for a chunk-size

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -283,5 +284,53 @@ func TestForwardedForModes(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// Origin connections are pooled and reused: sequential requests, with
+// bodies of known length, chunked, and empty, travel over one connection.
+func TestOriginKeepAlive(t *testing.T) {
+	var mu sync.Mutex
+	conns := 0
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/chunked":
+				io.WriteString(w, "a")
+				w.(http.Flusher).Flush()
+				io.WriteString(w, "b")
+			case "/empty":
+				w.WriteHeader(204)
+			default:
+				io.WriteString(w, "sized")
+			}
+		}),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				mu.Lock()
+				conns++
+				mu.Unlock()
+			}
+		},
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	origin := "http://" + ln.Addr().String()
+	s := startProxy(t, nil)
+	rc := dialRaw(t, s)
+	for i := 0; i < 10; i++ {
+		for _, p := range []string{"/sized", "/chunked", "/empty"} {
+			rc.send("GET " + origin + p + " HTTP/1.1\r\nHost: h\r\n\r\n")
+			_ = rc.response("GET")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Errorf("origin saw %d connections for 30 sequential requests, want 1", conns)
 	}
 }

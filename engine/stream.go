@@ -9,21 +9,22 @@ import (
 )
 
 // sink is where a worker writes a response: a gnet connection through
-// AsyncWrite, or a detached socket.
+// AsyncWrite, or a detached socket. A sink owns the buffers the response is
+// built in, and frees them once no write refers to them.
 type sink interface {
 	// buffer returns an empty buffer for a response head.
 	buffer() []byte
+	// chunk returns read buffer i (0 or 1) for body data.
+	chunk(i int) *[chunk]byte
 	// write sends the concatenation of a, b and c (nil parts are skipped).
-	// The slices must stay untouched until the next write or end.
+	// The slices must stay untouched until the next write or finish.
 	write(a, b, c []byte) error
-	// end finishes the exchange: closes the connection when close is set,
-	// otherwise hands it back to request parsing.
-	end(close bool)
+	// finish sends the last bytes (any may be nil) and ends the exchange:
+	// the connection closes when close is set, otherwise it goes back to
+	// request parsing. The sink must not be used afterwards.
+	finish(a, b, c []byte, close bool)
 	// abort closes the connection at once: the response was cut short.
 	abort()
-	// recycle returns read buffers; called after end or abort, when no write
-	// refers to them any more.
-	recycle(a, b *[chunk]byte)
 }
 
 // chunks pools the buffers that origin bodies are read into.
@@ -50,6 +51,7 @@ type asyncSink struct {
 	pending bool
 	vec     [3][]byte
 	head    []byte
+	bufs    [2]*[chunk]byte
 	onWrite gnet.AsyncCallback
 	onEnd   gnet.AsyncCallback
 }
@@ -59,6 +61,23 @@ func (s *asyncSink) init(c gnet.Conn, ex *exchange) {
 	s.done = make(chan writeResult, 1)
 	s.onWrite = s.written
 	s.onEnd = s.ended
+}
+
+func (s *asyncSink) chunk(i int) *[chunk]byte {
+	if s.bufs[i] == nil {
+		s.bufs[i] = getChunk()
+	}
+	return s.bufs[i]
+}
+
+// free returns the read buffers; only when no write refers to them.
+func (s *asyncSink) free() {
+	for i, b := range s.bufs {
+		if b != nil {
+			chunks.Put(b)
+			s.bufs[i] = nil
+		}
+	}
 }
 
 func (s *asyncSink) buffer() []byte {
@@ -115,6 +134,16 @@ func (s *asyncSink) write(a, b, c []byte) error {
 	if err := s.wait(watermark); err != nil {
 		return err
 	}
+	return s.send(a, b, c, false)
+}
+
+// send starts one AsyncWritev of the non-empty parts; the callback of the
+// final one ends the exchange on the loop.
+func (s *asyncSink) send(a, b, c []byte, final bool) error {
+	cb := s.onWrite
+	if final {
+		cb = s.onEnd
+	}
 	v := s.vec[:0]
 	for _, p := range [3][]byte{a, b, c} {
 		if len(p) > 0 {
@@ -122,35 +151,46 @@ func (s *asyncSink) write(a, b, c []byte) error {
 		}
 	}
 	if len(v) == 0 {
+		if final {
+			return s.c.Wake(cb)
+		}
 		return nil
 	}
-	if err := s.c.AsyncWritev(v, s.onWrite); err != nil {
+	if err := s.c.AsyncWritev(v, cb); err != nil {
 		return err
 	}
 	s.pending = true
 	return nil
 }
 
-func (s *asyncSink) end(close bool) {
-	limit := watermark
-	if close {
-		// gnet drops what it still holds when a connection closes, so a
-		// closing response waits until the client has everything.
-		limit = 0
-	}
-	if err := s.wait(limit); err != nil {
+// finish ends the exchange. A connection that stays open gets its last
+// write with a callback that frees the buffers and resumes parsing on the
+// loop, so the worker returns at once instead of waiting for it. A closing
+// connection waits until the client has everything: gnet drops what it
+// still holds when a connection closes.
+func (s *asyncSink) finish(a, b, c []byte, close bool) {
+	if err := s.wait(watermark); err != nil {
+		s.free()
 		return
 	}
-	if close {
-		_ = s.c.Close()
+	if !close {
+		if err := s.send(a, b, c, true); err != nil {
+			s.free()
+		}
 		return
 	}
-	_ = s.c.Wake(s.onEnd)
+	if err := s.send(a, b, c, false); err == nil {
+		err = s.wait(0)
+	}
+	s.free()
+	_ = s.c.Close()
 }
 
-// ended runs on the loop when an exchange is over: the connection goes back
-// to parsing, and requests pipelined behind this one are answered now.
+// ended runs on the loop after the last write of an exchange: the buffers
+// are freed, the connection goes back to parsing, and requests pipelined
+// behind this one are answered now.
 func (s *asyncSink) ended(c gnet.Conn, err error) error {
+	s.free()
 	cc := s.ex.cc
 	if err != nil || cc.closed || cc.c != c {
 		return nil
@@ -164,12 +204,6 @@ func (s *asyncSink) ended(c gnet.Conn, err error) error {
 
 func (s *asyncSink) abort() {
 	_ = s.wait(1 << 62)
+	s.free()
 	_ = s.c.Close()
-}
-
-func (s *asyncSink) recycle(a, b *[chunk]byte) { putChunks(a, b) }
-
-func putChunks(a, b *[chunk]byte) {
-	chunks.Put(a)
-	chunks.Put(b)
 }
