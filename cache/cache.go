@@ -1,0 +1,181 @@
+package cache
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/coocood/freecache"
+)
+
+// Options configures a Cache. The zero value of each field selects its
+// default.
+type Options struct {
+	// Memory is the size of tier S, the freecache store, in bytes. If zero,
+	// 256 MiB is used; freecache raises anything under 512 KiB to 512 KiB.
+	// Its largest entry (key plus value) is Memory/1024 - 24 bytes, at most
+	// 256 KiB: bigger bodies go to tier L.
+	Memory int64
+
+	// LargeMemory bounds the bytes of bodies held by tier L. If zero, 1 GiB
+	// is used.
+	LargeMemory int64
+
+	// MaxObject is the largest body stored at all. If zero, 64 MiB is used.
+	// It is lowered to LargeMemory when larger.
+	MaxObject int64
+
+	// HeuristicPercent is the share of the time since Last-Modified used as
+	// freshness lifetime when a response has no explicit expiry
+	// (RFC 9111 §4.2.2). If zero, 10 is used; a negative value turns
+	// heuristic freshness off; values over 100 are taken as 100.
+	HeuristicPercent int
+
+	// HeuristicMax caps heuristic freshness. If zero, 24 hours is used.
+	HeuristicMax time.Duration
+}
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMemory           = 256 << 20
+	DefaultLargeMemory      = 1 << 30
+	DefaultMaxObject        = 64 << 20
+	DefaultHeuristicPercent = 10
+	DefaultHeuristicMax     = 24 * time.Hour
+)
+
+// maxSmallEntry caps a tier-S entry whatever Memory is: bigger objects are
+// cheaper to keep as chunks than to copy through the freecache ring.
+const maxSmallEntry = 256 << 10
+
+// freecacheMin is freecache's smallest size (minBufSize in freecache).
+const freecacheMin = 512 << 10
+
+// Cache is a shared HTTP cache (RFC 9111). Lookup is safe to call from any
+// number of event loops at once and allocates nothing; Writers, Freshen and
+// Invalidate run on worker goroutines.
+type Cache struct {
+	fc        *freecache.Cache
+	large     *large
+	flights   flights
+	memory    int64
+	smallMax  int // largest len(key)+len(value) tier S accepts
+	maxObject int64
+
+	heuristicPercent int
+	heuristicMax     time.Duration
+
+	gen   atomic.Uint64 // last Vary-record generation handed out; never reused
+	clock clock         // freecache's time source
+
+	hits   paddedCounter
+	misses paddedCounter
+	stores paddedCounter
+}
+
+// paddedCounter keeps a hot counter on a cache line of its own, so that
+// loops counting hits do not also contend with misses.
+type paddedCounter struct {
+	atomic.Int64
+	_ [56]byte
+}
+
+// New returns a Cache configured by o.
+func New(o Options) *Cache {
+	if o.Memory <= 0 {
+		o.Memory = DefaultMemory
+	}
+	if o.Memory < freecacheMin {
+		o.Memory = freecacheMin
+	}
+	if o.LargeMemory <= 0 {
+		o.LargeMemory = DefaultLargeMemory
+	}
+	if o.MaxObject <= 0 {
+		o.MaxObject = DefaultMaxObject
+	}
+	if o.MaxObject > o.LargeMemory {
+		o.MaxObject = o.LargeMemory
+	}
+	switch {
+	case o.HeuristicPercent == 0:
+		o.HeuristicPercent = DefaultHeuristicPercent
+	case o.HeuristicPercent > 100:
+		o.HeuristicPercent = 100
+	}
+	if o.HeuristicMax <= 0 {
+		o.HeuristicMax = DefaultHeuristicMax
+	}
+	// freecache splits its memory over 256 segments and refuses an entry
+	// bigger than a quarter of a segment less its 24-byte header.
+	smallMax := int(o.Memory/256/4) - 24
+	if smallMax > maxSmallEntry {
+		smallMax = maxSmallEntry
+	}
+	c := &Cache{
+		large:            newLarge(o.LargeMemory),
+		memory:           o.Memory,
+		smallMax:         smallMax,
+		maxObject:        o.MaxObject,
+		heuristicPercent: o.HeuristicPercent,
+		heuristicMax:     o.HeuristicMax,
+	}
+	c.clock.advance(time.Now().Unix())
+	c.fc = freecache.NewCacheCustomTimer(int(o.Memory), &c.clock)
+	c.flights.init()
+	return c
+}
+
+// clock is freecache's time source, in unix seconds: the latest second that a
+// Lookup was given or a worker read. freecache reads it on every access to
+// keep its LRU access times; an atomic load costs far less than the
+// time.Now it would otherwise call, which on some virtual clocks is most of
+// a lookup. It never goes back, since freecache subtracts access times as
+// unsigned numbers. It does not need to be exact: freecache's LRU works at
+// one-second resolution and this package sets no freecache expiry.
+type clock struct{ atomic.Uint32 }
+
+// Now implements freecache.Timer.
+func (k *clock) Now() uint32 { return k.Load() }
+
+// advance moves the clock forward to sec; an earlier sec is ignored.
+func (k *clock) advance(sec int64) {
+	s := uint32(sec)
+	for {
+		cur := k.Load()
+		if s <= cur || k.CompareAndSwap(cur, s) {
+			return
+		}
+	}
+}
+
+// Stats is a snapshot of a Cache's counters.
+type Stats struct {
+	SmallEntries   int64 // freecache entries: tier-S objects, tier-L metadata, Vary records
+	SmallCapacity  int64 // freecache bytes (Options.Memory)
+	SmallEvictions int64 // freecache entries evicted or moved by its LRU
+
+	LargeObjects     int64 // tier-L objects in the index
+	LargeBytes       int64 // tier-L bytes held, including evicted objects still referenced
+	LargePinnedBytes int64 // of LargeBytes: evicted objects waiting for their last Release
+	LargeEvictions   int64 // tier-L objects evicted to make room
+
+	Hits     int64 // lookups that found a usable or revalidatable object
+	Misses   int64 // lookups that found nothing (including only-if-cached 504s)
+	Stores   int64 // objects committed
+	Inflight int64 // fills registered by Join and not yet finished
+}
+
+// Stats returns the current counters. It is safe to call at any time.
+func (c *Cache) Stats() Stats {
+	s := Stats{
+		SmallEntries:   c.fc.EntryCount(),
+		SmallCapacity:  c.memory,
+		SmallEvictions: c.fc.EvacuateCount(),
+		Hits:           c.hits.Load(),
+		Misses:         c.misses.Load(),
+		Stores:         c.stores.Load(),
+		Inflight:       c.flights.count(),
+	}
+	c.large.stats(&s)
+	return s
+}
