@@ -17,6 +17,7 @@ const (
 	stBusy                  // an exchange is in flight on a worker
 	stWait                  // a detach waits for gnet to drain earlier output
 	stDetached              // the socket belongs to a goroutine
+	stClosing               // closes once gnet has written what it holds
 )
 
 // clientConn is one client connection. Its fields belong to the event loop;
@@ -73,6 +74,8 @@ func (cc *clientConn) onTraffic() gnet.Action {
 		return cc.readBody()
 	case stDetached:
 		return gnet.None
+	case stClosing:
+		return cc.closeWhenDrained()
 	}
 	r := &cc.l.req
 	for cc.state == stIdle || cc.state == stHead {

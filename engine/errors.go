@@ -37,6 +37,11 @@ var (
 	// ErrConnectTimeout means the origin did not accept a connection within
 	// timeouts.origin_connect.
 	ErrConnectTimeout = errors.New("engine: origin connect timed out")
+	// ErrOnlyIfCached means a request with only-if-cached found nothing it
+	// could use in the cache (RFC 9111 §5.2.1.7).
+	ErrOnlyIfCached = errors.New("engine: not in cache (only-if-cached)")
+	// ErrPurgeDenied means PURGE from a client outside the admin networks.
+	ErrPurgeDenied = errors.New("engine: PURGE not allowed from this address")
 	// ErrBodyLength means the client's request body ended before its
 	// Content-Length or its chunked framing was complete.
 	ErrBodyLength = errors.New("engine: request body incomplete")
@@ -61,6 +66,10 @@ func statusFor(err error) (int, string) {
 		return 400, "this is a forward proxy: configure it as your HTTP proxy and send absolute URLs"
 	case errors.Is(err, ErrTunnelPort):
 		return 403, "CONNECT to this port is not allowed (tunnel.allowed_ports)"
+	case errors.Is(err, ErrOnlyIfCached):
+		return 504, "the object is not in the cache (only-if-cached)"
+	case errors.Is(err, ErrPurgeDenied):
+		return 403, "PURGE is allowed from the admin networks only"
 	case errors.Is(err, ErrClientDenied):
 		return 403, "your address is not allowed to use this proxy"
 	case errors.Is(err, ErrRequestTimeout):

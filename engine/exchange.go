@@ -8,6 +8,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
 
+	"edgeproxy/cache"
 	"edgeproxy/codec"
 )
 
@@ -30,6 +31,30 @@ type exchange struct {
 	upload upload
 	nc     net.Conn
 	body   *bodyReader
+
+	cacheState
+	resp  *fasthttp.Response // the origin response being relayed
+	large *cache.Ref         // a tier-L hit streamed by a worker
+	plan  hitPlan    // its answer
+	hhead []byte     // its head, built on the loop
+}
+
+// doneWithOrigin returns the origin connection to the pool once its body
+// has been read: before the last write to the client, so that the client's
+// next request finds the connection idle.
+func (ex *exchange) doneWithOrigin() {
+	if ex.resp != nil {
+		_ = ex.resp.CloseBodyStream()
+		ex.resp = nil
+	}
+}
+
+// url is the request target for logs.
+func (ex *exchange) url() string {
+	if ex.req == nil {
+		return ""
+	}
+	return string(ex.req.RequestURI())
 }
 
 // release returns the pooled request.
@@ -44,16 +69,32 @@ func (ex *exchange) release() {
 func (ex *exchange) run() {
 	defer ex.s.inflight.Add(-1)
 	defer ex.release()
+	if ex.large != nil {
+		ex.streamLarge(&ex.sink)
+		return
+	}
 	ex.roundTrip(&ex.sink)
 }
 
+// streamLarge sends a tier-L hit whose head the loop wrote into hhead.
+func (ex *exchange) streamLarge(w sink) {
+	defer ex.large.Release()
+	closing := ex.close || ex.s.draining.Load()
+	r := ex.plan.ranges[0]
+	ex.pump(w, io.NewSectionReader(ex.large, r.Start, r.Len()), ex.hhead, frameLength, r.Len(), closing)
+}
+
 // roundTrip fetches from the origin and relays the answer into w, which
-// ends the exchange (w.end) in every case.
+// ends the exchange (w.finish or w.abort) in every case.
 func (ex *exchange) roundTrip(w sink) {
+	if ex.mode != cacheNone {
+		ex.fetchCached(w)
+		return
+	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	if err := ex.s.client.Do(ex.req, resp); err != nil {
-		ex.s.log.Debug("origin fetch failed", "url", string(ex.req.RequestURI()), "err", err)
+		ex.s.log.Debug("origin fetch failed", "url", ex.url(), "err", err)
 		if ex.body != nil && !ex.body.done() {
 			ex.close = true // the rest of the body is still on the socket
 		}
@@ -89,8 +130,13 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 		ex.close = true
 	}
 	closing := ex.close || ex.s.draining.Load()
-	head := appendResponseHead(w.buffer(), resp, ex.s.set.name, framing, closing)
+	ex.invalidate(resp)
+	head := appendResponseHead(w.buffer(), resp, ex.s.set.name, framing, closing, ex.report())
+	ex.resp = resp
+	defer ex.doneWithOrigin()
 	if framing == frameNone {
+		ex.commitFill()
+		ex.doneWithOrigin()
 		w.finish(head, nil, nil, closing)
 		return
 	}
@@ -99,17 +145,39 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 	if stream == nil {
 		stream = bytesReader(resp.Body())
 	}
-	defer resp.CloseBodyStream() //nolint:errcheck
+	ex.pump(w, stream, head, framing, int64(cl), closing)
+}
+
+// pump streams a body from src to the client behind head, in the given
+// framing, and into the cache writer ex.fill when there is one. A body that
+// ends early, or fails, aborts both: the client sees the truncation (its
+// connection closes without a final chunk) and nothing is stored. A client
+// that goes away does not stop a fill that is being stored (followers and
+// the cache still get the whole object, as Squid's quick_abort does).
+func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int64, closing bool) {
 	var sent int64
+	clientGone := false
 	for i := 0; ; i ^= 1 {
 		buf := w.chunk(i)
 		b := buf[:]
 		if framing == frameChunked {
 			b = b[:chunk-chunkRoom]
 		}
-		n, err := io.ReadAtLeast(stream, b, 1)
+		n, err := io.ReadAtLeast(src, b, 1)
 		if n > 0 {
 			data := b[:n]
+			sent += int64(n)
+			if ex.fill != nil {
+				if _, ferr := ex.fill.Write(data); ferr != nil {
+					ex.abortFill()
+				}
+			}
+			if clientGone {
+				if ex.fill == nil {
+					return
+				}
+				continue
+			}
 			var prefix, suffix []byte
 			if framing == frameChunked {
 				prefix = codec.AppendChunkHeader(buf[chunk-chunkRoom:chunk-chunkRoom], n)
@@ -119,19 +187,28 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 				prefix = append(head, prefix...)
 				head = nil
 			}
-			sent += int64(n)
-			if framing == frameLength && sent == int64(cl) {
+			if framing == frameLength && sent == cl {
 				// The last bytes go out at once. The stream is still read to
 				// its end, which costs nothing once the length is reached:
-				// fasthttp pools the origin connection only after EOF.
-				w.finish(prefix, data, suffix, closing)
+				// fasthttp pools the origin connection only after EOF, and
+				// the cache commits only a body that ended cleanly.
 				var tail [1]byte
-				_, _ = stream.Read(tail[:])
+				_, terr := src.Read(tail[:])
+				if terr == io.EOF || terr == nil {
+					ex.commitFill()
+				} else {
+					ex.abortFill()
+				}
+				ex.doneWithOrigin()
+				w.finish(prefix, data, suffix, closing)
 				return
 			}
 			if werr := w.write(prefix, data, suffix); werr != nil {
 				w.abort()
-				return
+				clientGone = true
+				if ex.fill == nil {
+					return
+				}
 			}
 		}
 		if err == io.EOF {
@@ -140,19 +217,31 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 		if err != nil {
 			// The origin failed mid-body. The client must see the
 			// truncation, so its connection is closed without a final chunk.
-			ex.s.log.Debug("origin body failed", "url", string(ex.req.RequestURI()), "sent", sent, "err", err)
-			w.abort()
+			ex.s.log.Debug("origin body failed", "url", ex.url(), "sent", sent, "err", err)
+			ex.abortFill()
+			if !clientGone {
+				w.abort()
+			}
 			return
 		}
 	}
-	switch {
-	case framing == frameLength && sent != int64(cl):
-		w.abort()
-	case framing == frameChunked:
-		w.finish(head, lastChunk, nil, closing)
-	default:
-		w.finish(head, nil, nil, closing)
+	if framing == frameLength && sent != cl {
+		ex.abortFill()
+		if !clientGone {
+			w.abort()
+		}
+		return
 	}
+	ex.commitFill()
+	ex.doneWithOrigin()
+	if clientGone {
+		return
+	}
+	if framing == frameChunked {
+		w.finish(head, lastChunk, nil, closing)
+		return
+	}
+	w.finish(head, nil, nil, closing)
 }
 
 // chunkRoom is the space kept at the end of each read buffer for a chunk-size

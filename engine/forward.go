@@ -7,6 +7,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
 
+	"edgeproxy/cache"
 	"edgeproxy/codec"
 	"edgeproxy/engine/config"
 )
@@ -26,7 +27,23 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 			return cc.answerMaxForwards(r, n, buf)
 		}
 	}
+	if string(r.Method) == "PURGE" {
+		return cc.purge(r, n)
+	}
+	c := cc.s.cache
+	lookedUp := c != nil && (string(r.Method) == "GET" || string(r.Method) == "HEAD") && !r.HasBody()
+	var d cache.Decision
+	if lookedUp {
+		act, done, decision := cc.lookup(r, n, buf)
+		if done {
+			return act
+		}
+		d = decision
+	}
 	ex := cc.s.newExchange(cc, r)
+	if c != nil {
+		cc.prepareCache(ex, r, n, buf, lookedUp, d)
+	}
 	switch {
 	case !r.HasBody():
 		_, _ = cc.c.Discard(n)
@@ -42,6 +59,38 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	default:
 		return cc.detachUpload(ex, r, n, buf)
 	}
+}
+
+// prepareCache tells an exchange what the cache holds for its request: a
+// miss to fill, a stale entry to revalidate, or, for an unsafe method, the
+// key to invalidate once the origin has answered.
+func (cc *clientConn) prepareCache(ex *exchange, r *codec.Request, n int, buf []byte, lookedUp bool, d cache.Decision) {
+	hs := &cc.l.hit
+	switch {
+	case lookedUp && d == cache.Miss:
+		ex.mode = cacheMiss
+	case lookedUp && (d == cache.StaleRevalidate || d == cache.StaleIfError):
+		ex.mode, ex.stale = cacheRevalidate, d
+		ex.etag, ex.lastMod = nonEmpty(hs.etag), nonEmpty(hs.lastMod)
+	case isUnsafe(r.Method):
+		hs.key = cache.AppendKey(hs.key[:0], r)
+	default:
+		return
+	}
+	ex.own(buf[:n], hs.key, &cc.s.set.limits)
+	if ex.creq.Method == nil {
+		ex.mode, ex.key = cacheNone, nil
+	}
+}
+
+// isUnsafe reports the methods whose success invalidates cached responses
+// (RFC 9111 §4.4).
+func isUnsafe(m []byte) bool {
+	switch string(m) {
+	case "POST", "PUT", "DELETE", "PATCH":
+		return true
+	}
+	return false
 }
 
 // continue100 is the interim response a proxy may send itself for
@@ -92,6 +141,13 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	}
 	ex.client = cc.remote.String()
 	ex.sink.init(cc.c, ex)
+	ex.buildRequest(r)
+	return ex
+}
+
+// buildRequest copies r into a pooled fasthttp request bound for the origin.
+func (ex *exchange) buildRequest(r *codec.Request) {
+	s := ex.s
 	req := fasthttp.AcquireRequest()
 	ex.req = req
 	req.Header.DisableNormalizing()
@@ -104,7 +160,7 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	for i := range r.Headers {
 		h := &r.Headers[i]
 		switch {
-		case codec.IsHopByHop(h.Name), r.ConnectionLists(h.Name),
+		case r.IsHopByHop(h.Name),
 			codec.EqualFold(h.Name, "Host"), codec.EqualFold(h.Name, "Content-Length"),
 			codec.EqualFold(h.Name, "Expect"):
 			continue
@@ -139,7 +195,6 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 		req.Header.SetBytesV("X-Forwarded-For", xff)
 	}
 	req.Header.Add("Via", viaValue(r.Minor, s.set.name))
-	return ex
 }
 
 // viaValue is this proxy's Via member for a message received as HTTP/1.minor.

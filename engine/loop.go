@@ -20,10 +20,13 @@ type loop struct {
 	conns []*clientConn // registry for the sweep; clientConn.slot indexes it
 	req   codec.Request // parse scratch: views live only inside one OnTraffic
 	out   []byte        // scratch for responses written on the loop
+	hit   hitState      // scratch for answers from the cache
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
-	return &loop{s: s, el: el, out: make([]byte, 0, 4096)}
+	l := &loop{s: s, el: el, out: make([]byte, 0, 4096)}
+	l.initHit()
+	return l
 }
 
 func (l *loop) add(cc *clientConn) {
@@ -63,6 +66,10 @@ func (l *loop) sweep(now int64) {
 			}
 		case stIdle:
 			if draining || age > set.idle {
+				_ = cc.c.Close()
+			}
+		case stClosing:
+			if age > set.idle {
 				_ = cc.c.Close()
 			}
 		}

@@ -22,7 +22,7 @@ const (
 // Content-Type and keeps a stale Transfer-Encoding: the fields go out as the
 // origin sent them, less the hop-by-hop ones (RFC 9110 §7.6.1), with framing
 // of our own and Via added.
-func appendResponseHead(dst []byte, resp *fasthttp.Response, name string, framing int, close bool) []byte {
+func appendResponseHead(dst []byte, resp *fasthttp.Response, name string, framing int, close bool, fwd string) []byte {
 	h := &resp.Header
 	dst = codec.AppendStatusLine(dst, resp.StatusCode())
 	connection := h.Peek("Connection")
@@ -63,6 +63,7 @@ func appendResponseHead(dst []byte, resp *fasthttp.Response, name string, framin
 	}
 	dst = append(dst, name...)
 	dst = append(dst, "\r\n"...)
+	dst = appendMissReport(dst, name, fwd)
 	dst = appendConnection(dst, close)
 	return append(dst, "\r\n"...)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
 
+	"edgeproxy/cache"
 	"edgeproxy/engine/config"
 )
 
@@ -26,6 +27,7 @@ type Server struct {
 	set    *settings
 	log    *slog.Logger
 	client *fasthttp.Client
+	cache  *cache.Cache // nil when cache.enabled is false
 	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
 	pool   *ants.Pool // origin fetches, uploads and tunnels; bounded by workers
 
@@ -63,7 +65,22 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: worker pool: %w", err)
 	}
+	var c *cache.Cache
+	if *cfg.Cache.Enabled {
+		heuristic := *cfg.Cache.HeuristicPercent
+		if heuristic == 0 {
+			heuristic = -1 // 0 in the file turns heuristic freshness off
+		}
+		c = cache.New(cache.Options{
+			Memory:           int64(cfg.Cache.Memory),
+			LargeMemory:      int64(cfg.Cache.LargeMemory),
+			MaxObject:        int64(cfg.Cache.MaxObject),
+			HeuristicPercent: heuristic,
+			HeuristicMax:     time.Duration(cfg.Cache.HeuristicMax),
+		})
+	}
 	return &Server{
+		cache:  c,
 		set:    set,
 		log:    log,
 		dialer: dialer,

@@ -1,0 +1,312 @@
+package engine
+
+import (
+	"io"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"edgeproxy/cache"
+	"edgeproxy/codec"
+)
+
+// How an exchange involves the cache.
+const (
+	cacheNone       uint8 = iota // not a cacheable request, or no cache
+	cacheMiss                    // nothing stored: fetch, store, share with followers
+	cacheRevalidate              // a stale entry: validate it with the origin first
+)
+
+// cacheState is what an exchange that involves the cache carries: its own
+// copy of the request head (parsed again, so views into it live as long as
+// the exchange), the key, and the stored validators when revalidating.
+type cacheState struct {
+	mode     uint8
+	stale    cache.Decision // StaleRevalidate or StaleIfError
+	key      []byte
+	raw      []byte
+	creq     codec.Request
+	etag     []byte
+	lastMod  []byte
+	fill     *cache.Writer
+	flight   *cache.Flight
+	fwd      string // Cache-Status fwd parameter of a forwarded response
+	reqTime  time.Time
+	bgRefill bool // a background refresh with no client
+}
+
+// own keeps a copy of the request head and parses it again into creq, so
+// that its views live as long as the exchange. A head that parsed once
+// parses again; should it not, creq stays empty and the caller gives up
+// caching.
+func (cs *cacheState) own(head, key []byte, lim *codec.Limits) {
+	cs.raw = append([]byte(nil), head...)
+	cs.key = append([]byte(nil), key...)
+	var p codec.Parser
+	if _, err := p.Parse(cs.raw, &cs.creq, lim); err != nil {
+		cs.creq = codec.Request{}
+	}
+}
+
+// fetchCached is roundTrip for an exchange that involves the cache.
+func (ex *exchange) fetchCached(w sink) {
+	c := ex.s.cache
+	defer func() {
+		// Every path ends the flight it leads and the fill it started: a
+		// flight left open would make later requests for the key wait on it.
+		ex.abortFill()
+		if ex.flight != nil {
+			ex.flight.Cancel()
+			ex.flight = nil
+		}
+	}()
+	if ex.mode == cacheMiss {
+		f, leader := c.Join(ex.key)
+		if !leader {
+			if ex.follow(w, f) {
+				return
+			}
+		} else {
+			ex.flight = f
+			// A commit may have landed between the loop's miss and Join.
+			if ex.serveStored(w, false, "") {
+				ex.flight.Cancel()
+				ex.flight = nil
+				return
+			}
+		}
+	}
+	if ex.mode == cacheRevalidate {
+		// Validate with the stored validators (RFC 9111 §4.3.1); the
+		// client's own conditionals are answered from the result.
+		ex.req.Header.Del("If-None-Match")
+		ex.req.Header.Del("If-Modified-Since")
+		ex.req.Header.Del("If-Range")
+		ex.req.Header.Del("Range")
+		if ex.etag != nil {
+			ex.req.Header.SetBytesV("If-None-Match", ex.etag)
+		}
+		if ex.lastMod != nil {
+			ex.req.Header.SetBytesV("If-Modified-Since", ex.lastMod)
+		}
+	}
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	ex.reqTime = time.Now()
+	err := ex.s.client.Do(ex.req, resp)
+	status := resp.StatusCode()
+	switch {
+	case err != nil || status >= 500:
+		if ex.flight != nil {
+			ex.flight.Cancel()
+			ex.flight = nil
+		}
+		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && ex.serveStored(w, true, "stale") {
+			return // RFC 5861 §4: the stale response stands in for the error
+		}
+		if err != nil {
+			ex.replyError(w, err)
+			return
+		}
+	case ex.mode == cacheRevalidate && status == 304:
+		m := ex.meta(resp)
+		c.Freshen(ex.key, &ex.creq, &m)
+		_ = resp.CloseBodyStream()
+		if ex.serveStored(w, true, "stale; fwd-status=304") {
+			return
+		}
+		// The entry went away meanwhile: fetch it whole.
+		ex.req.Header.Del("If-None-Match")
+		ex.req.Header.Del("If-Modified-Since")
+		ex.mode = cacheNone
+		resp.Reset()
+		if err := ex.s.client.Do(ex.req, resp); err != nil {
+			ex.replyError(w, err)
+			return
+		}
+	}
+	if ex.mode != cacheNone && !ex.head {
+		m := ex.meta(resp)
+		if c.Storable(&ex.creq, &m) {
+			ex.fill = c.NewWriter(ex.key, &ex.creq, &m)
+		}
+	}
+	if ex.flight != nil {
+		if ex.fill != nil {
+			ex.flight.Publish(ex.fill)
+		} else {
+			ex.flight.Cancel()
+		}
+		ex.flight = nil
+	}
+	ex.relay(resp, w)
+}
+
+// meta describes an origin response for the cache. Its views live as long
+// as resp.
+func (ex *exchange) meta(resp *fasthttp.Response) cache.Meta {
+	m := cache.Meta{
+		Status:        resp.StatusCode(),
+		RequestTime:   ex.reqTime,
+		ResponseTime:  time.Now(),
+		ContentLength: int64(resp.Header.ContentLength()),
+	}
+	if m.ContentLength < 0 {
+		m.ContentLength = -1
+	}
+	for k, v := range resp.Header.All() {
+		m.Header = append(m.Header, codec.Header{Name: k, Value: v})
+	}
+	return m
+}
+
+func (ex *exchange) commitFill() {
+	if ex.fill != nil {
+		if err := ex.fill.Commit(); err != nil {
+			ex.s.log.Debug("not stored", "url", ex.url(), "err", err)
+		}
+		ex.fill = nil
+	}
+}
+
+func (ex *exchange) abortFill() {
+	if ex.fill != nil {
+		ex.fill.Abort()
+		ex.fill = nil
+	}
+}
+
+// replyError answers an origin failure.
+func (ex *exchange) replyError(w sink, err error) {
+	closing := ex.close || ex.s.draining.Load()
+	w.finish(errorResponse(w.buffer(), err, closing), nil, nil, closing)
+}
+
+// follow answers a miss from another request's fetch of the same object
+// while it arrives (collapsed forwarding). It reports false when there is
+// nothing to follow: the leader did not store the response, its variant
+// differs, or the wait passed timeouts.origin_first_byte; the exchange then
+// fetches for itself.
+func (ex *exchange) follow(w sink, f *cache.Flight) bool {
+	t := time.NewTimer(ex.s.set.origin.firstByte)
+	defer t.Stop()
+	select {
+	case <-f.Ready():
+	case <-t.C:
+		return false
+	}
+	fr, err := f.Follow(&ex.creq)
+	if err != nil {
+		return false
+	}
+	defer fr.Close() //nolint:errcheck
+	framing := frameLength
+	size := fr.Size()
+	switch {
+	case ex.head:
+		framing = frameNone
+	case size < 0 && ex.minor == 1:
+		framing = frameChunked
+	case size < 0:
+		framing = frameClose
+		ex.close = true
+	}
+	closing := ex.close || ex.s.draining.Load()
+	head := appendStoredHead(w.buffer(), fr.Status(), fr.Header(), fr.Age(time.Now()), size, framing,
+		ex.s.set.name, "fwd=uri-miss; collapsed", closing)
+	if framing == frameNone {
+		w.finish(head, nil, nil, closing)
+		return true
+	}
+	ex.pump(w, fr, head, framing, size, closing)
+	return true
+}
+
+// appendStoredHead is the head of a response taken from a cache writer: the
+// stored fields, Age and framing, and the cache reporting of a miss.
+func appendStoredHead(dst []byte, status int, block []byte, age time.Duration, size int64, framing int, name, fwd string, close bool) []byte {
+	dst = codec.AppendStatusLine(dst, status)
+	dst = append(dst, block...)
+	dst = codec.AppendHeaderInt(dst, "Age", int64(age.Seconds()))
+	switch {
+	case framing == frameChunked:
+		dst = codec.AppendHeaderString(dst, "Transfer-Encoding", "chunked")
+	case size >= 0 && framing != frameClose:
+		dst = codec.AppendHeaderInt(dst, "Content-Length", size)
+	}
+	dst = appendMissReport(dst, name, fwd)
+	dst = append(dst, "Via: 1.1 "...)
+	dst = append(dst, name...)
+	dst = append(dst, "\r\n"...)
+	dst = appendConnection(dst, close)
+	return append(dst, "\r\n"...)
+}
+
+// appendMissReport writes X-Cache and Cache-Status (RFC 9211) for a
+// response that was forwarded.
+func appendMissReport(dst []byte, name, fwd string) []byte {
+	dst = append(dst, "X-Cache: MISS from "...)
+	dst = append(dst, name...)
+	dst = append(dst, "\r\nCache-Status: "...)
+	dst = append(dst, name...)
+	dst = append(dst, "; "...)
+	dst = append(dst, fwd...)
+	return append(dst, "\r\n"...)
+}
+
+// serveStored answers from the cache on a worker: after a 304 refreshed the
+// entry, for stale-if-error, or when a fill committed just before this miss
+// joined. stale allows a stale entry. It reports false when nothing
+// suitable is stored.
+func (ex *exchange) serveStored(w sink, stale bool, fwd string) bool {
+	var (
+		head  []byte
+		body  []byte
+		large *cache.Ref
+		plan  hitPlan
+		ok    bool
+	)
+	closing := ex.close || ex.s.draining.Load()
+	ex.s.cache.Lookup(ex.key, &ex.creq, time.Now(), func(h cache.Hit, d cache.Decision) {
+		if d != cache.Fresh && !stale {
+			return
+		}
+		plan = planHit(&ex.creq, &h, make([]codec.ByteRange, 0, 1))
+		if len(plan.ranges) > 1 { // answered whole from a worker
+			plan = hitPlan{status: h.Status, length: h.Size}
+		}
+		head = appendHitHead(w.buffer(), &h, &plan, ex.s.set.name, 0, closing)
+		if fwd != "" {
+			head = append(head[:len(head)-2], "Cache-Status: "...)
+			head = append(head, ex.s.set.name...)
+			head = append(head, "; fwd="...)
+			head = append(head, fwd...)
+			head = append(head, "\r\n\r\n"...)
+		}
+		ok = true
+		if plan.noBody {
+			return
+		}
+		start, end := int64(0), h.Size
+		if len(plan.ranges) == 1 {
+			start, end = plan.ranges[0].Start, plan.ranges[0].End+1
+		}
+		if h.Large != nil {
+			h.Large.Retain()
+			large = h.Large
+			plan.ranges = []codec.ByteRange{{Start: start, End: end - 1}}
+			return
+		}
+		body = append([]byte(nil), h.Body[start:end]...)
+	})
+	if !ok {
+		return false
+	}
+	if large == nil {
+		w.finish(head, body, nil, closing)
+		return true
+	}
+	defer large.Release()
+	ex.pump(w, io.NewSectionReader(large, plan.ranges[0].Start, plan.ranges[0].Len()), head, frameLength, plan.ranges[0].Len(), closing)
+	return true
+}

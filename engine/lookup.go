@@ -1,0 +1,311 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/fasthttp"
+
+	"edgeproxy/cache"
+	"edgeproxy/codec"
+)
+
+// hitState is a loop's scratch for answering from the cache. The lookup
+// callback is bound once per loop (onHit), so a hit allocates nothing: the
+// request, the connection and the results travel in these fields.
+type hitState struct {
+	cc      *clientConn
+	r       *codec.Request
+	close   bool
+	key     []byte
+	ranges  []codec.ByteRange
+	vec     [][]byte
+	parts   []byte
+	onHit   func(cache.Hit, cache.Decision)
+	served  bool
+	large   *cache.Ref // a tier-L hit to stream from a worker
+	plan    hitPlan
+	head    []byte // the head written for a tier-L hit
+	etag    []byte // validators of a stale entry
+	lastMod []byte
+}
+
+func (l *loop) initHit() {
+	hs := &l.hit
+	hs.ranges = make([]codec.ByteRange, 0, codec.MaxRanges)
+	hs.vec = make([][]byte, 0, 2*codec.MaxRanges+3)
+	hs.onHit = l.onHit
+}
+
+// lookup answers r from the cache when it can. It reports whether r was
+// handled; otherwise l.hit tells the exchange what the cache holds.
+func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, bool, cache.Decision) {
+	hs := &cc.l.hit
+	hs.key = cache.AppendKey(hs.key[:0], r)
+	hs.cc, hs.r = cc, r
+	hs.close = r.Close || r.Minor == 0 || cc.s.draining.Load()
+	hs.served, hs.large = false, nil
+	hs.etag, hs.lastMod = hs.etag[:0], hs.lastMod[:0]
+	d := cc.s.cache.Lookup(hs.key, r, time.Now(), hs.onHit)
+	hs.cc, hs.r = nil, nil
+	switch {
+	case hs.served:
+		_, _ = cc.c.Discard(n)
+		if hs.large != nil {
+			return cc.streamLarge(r, hs), true, d
+		}
+		if d == cache.StaleWhileRevalidate {
+			cc.s.refresh(hs, buf[:n], cc.remote.String())
+		}
+		if hs.close {
+			return cc.closeWhenDrained(), true, d
+		}
+		cc.idle()
+		return gnet.None, true, d
+	case d == cache.OnlyIfCachedMiss:
+		return cc.refuse(r, n, ErrOnlyIfCached), true, d
+	}
+	return gnet.None, false, d
+}
+
+// onHit runs inside Lookup, under the cache's segment lock: a servable
+// tier-S object is written to the client here, with no copy of its body
+// beyond the one into the kernel (or gnet's buffer, for what the kernel does
+// not take at once).
+func (l *loop) onHit(h cache.Hit, d cache.Decision) {
+	hs := &l.hit
+	hs.etag = append(hs.etag, h.ETag...)
+	hs.lastMod = append(hs.lastMod, h.LastModified...)
+	if d != cache.Fresh && d != cache.StaleWhileRevalidate {
+		return
+	}
+	hs.served = true
+	p := planHit(hs.r, &h, hs.ranges)
+	var mlen int64
+	var ctype []byte
+	if len(p.ranges) > 1 {
+		if h.Large != nil { // a multipart answer is built only from tier S
+			p = hitPlan{status: h.Status, length: h.Size}
+		} else {
+			ctype = fieldValue(h.Header, "Content-Type")
+			mlen = multipartLength(&p, ctype, h.Size, hs.parts)
+		}
+	}
+	l.out = appendHitHead(l.out[:0], &h, &p, l.s.set.name, mlen, hs.close)
+	if h.Large != nil && !p.noBody {
+		h.Large.Retain()
+		hs.large, hs.plan = h.Large, p
+		if len(p.ranges) == 0 {
+			hs.plan.ranges = []codec.ByteRange{{Start: 0, End: h.Size - 1}}
+		}
+		hs.head = append([]byte(nil), l.out...)
+		return
+	}
+	vec := append(hs.vec[:0], l.out)
+	switch {
+	case p.noBody:
+	case len(p.ranges) == 0:
+		vec = append(vec, h.Body)
+	case len(p.ranges) == 1:
+		vec = append(vec, h.Body[p.ranges[0].Start:p.ranges[0].End+1])
+	default:
+		// Part headers go into one buffer first, so that slicing it is safe.
+		parts := hs.parts[:0]
+		var offs [codec.MaxRanges + 1]int
+		for i, r := range p.ranges {
+			offs[i] = len(parts)
+			parts = appendPartHeader(parts, i == 0, ctype, r, h.Size)
+		}
+		offs[len(p.ranges)] = len(parts)
+		parts = append(parts, multipartEnd...)
+		for i, r := range p.ranges {
+			vec = append(vec, parts[offs[i]:offs[i+1]], h.Body[r.Start:r.End+1])
+		}
+		vec = append(vec, parts[offs[len(p.ranges)]:])
+		hs.parts = parts
+	}
+	_, _ = hs.cc.c.Writev(vec)
+}
+
+// streamLarge hands a tier-L hit to a worker, which streams the body behind
+// the head built on the loop.
+func (cc *clientConn) streamLarge(r *codec.Request, hs *hitState) gnet.Action {
+	ex := &exchange{s: cc.s, cc: cc, c: cc.c, minor: r.Minor, close: hs.close, large: hs.large, plan: hs.plan, hhead: hs.head}
+	ex.sink.init(cc.c, ex)
+	hs.large, hs.head = nil, nil
+	return cc.dispatch(ex)
+}
+
+// closeWhenDrained closes the connection once gnet has written everything
+// it holds for it; closing earlier would drop the end of the response.
+func (cc *clientConn) closeWhenDrained() gnet.Action {
+	if cc.c.OutboundBuffered() == 0 {
+		return gnet.Close
+	}
+	if cc.state != stClosing {
+		cc.state, cc.since = stClosing, cc.s.now()
+	}
+	wakeLater(cc.c, 2*time.Millisecond)
+	return gnet.None
+}
+
+// report is the Cache-Status fwd parameter of a forwarded response.
+func (ex *exchange) report() string {
+	switch {
+	case ex.fwd != "":
+	case ex.mode == cacheMiss:
+		ex.fwd = "fwd=uri-miss"
+	case ex.mode == cacheRevalidate:
+		ex.fwd = "fwd=stale"
+	default:
+		ex.fwd = "fwd=bypass"
+	}
+	if ex.fill != nil {
+		return ex.fwd + "; stored"
+	}
+	return ex.fwd
+}
+
+// invalidate applies RFC 9111 §4.4: a non-error response to an unsafe
+// method invalidates the target URI and the same-origin Location and
+// Content-Location.
+func (ex *exchange) invalidate(resp *fasthttp.Response) {
+	c := ex.s.cache
+	if c == nil || ex.key == nil || resp.StatusCode() >= 400 {
+		return
+	}
+	if !isUnsafe(ex.creq.Method) {
+		return
+	}
+	c.Invalidate(ex.key)
+	for _, name := range []string{"Location", "Content-Location"} {
+		if v := resp.Header.Peek(name); len(v) > 0 {
+			if k := sameOriginKey(ex.key, v); k != nil {
+				c.Invalidate(k)
+			}
+		}
+	}
+}
+
+// sameOriginKey is the cache key of the reference ref (absolute, or an
+// absolute path) when it has the same origin as key, else nil.
+func sameOriginKey(key, ref []byte) []byte {
+	i := 0
+	if j := indexOf(key, "://"); j >= 0 {
+		i = j + 3
+	}
+	for i < len(key) && key[i] != '/' {
+		i++
+	}
+	origin := key[:i]
+	if len(ref) > 0 && ref[0] == '/' && (len(ref) == 1 || ref[1] != '/') {
+		return append(append([]byte(nil), origin...), ref...)
+	}
+	var r codec.Request
+	r.Reset()
+	var p codec.Parser
+	head := append(append([]byte("GET "), ref...), " HTTP/1.1\r\nHost: x\r\n\r\n"...)
+	if _, err := p.Parse(head, &r, nil); err != nil || r.Form != codec.FormAbsolute {
+		return nil
+	}
+	k := cache.AppendKey(nil, &r)
+	if len(k) < len(origin) || string(k[:len(origin)]) != string(origin) || (len(k) > len(origin) && k[len(origin)] != '/') {
+		return nil
+	}
+	return k
+}
+
+func indexOf(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if string(b[i:i+len(s)]) == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// purge answers PURGE <absolute URL>: every stored variant of the URL is
+// removed. Only clients in the admin networks (loopback) may purge.
+func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
+	if !cc.remote.IsLoopback() {
+		return cc.refuse(r, n, ErrPurgeDenied)
+	}
+	status := 404
+	if cc.s.cache != nil {
+		if cc.s.cache.Invalidate(cache.AppendKey(cc.l.hit.key[:0], r)) {
+			status = 200
+		}
+	}
+	out := codec.AppendStatusLine(cc.l.out[:0], status)
+	out = codec.AppendHeaderString(out, "Content-Length", "0")
+	out = appendConnection(out, r.Close || r.Minor == 0)
+	out = append(out, "\r\n"...)
+	cc.l.out = out
+	return cc.writeLocal(r, n, out)
+}
+
+// refresh revalidates a stale entry in the background (stale-while-
+// revalidate, RFC 5861 §3). A refresh already running for the key, or a
+// full worker pool, skips it: the next stale hit tries again.
+func (s *Server) refresh(hs *hitState, head []byte, client string) {
+	f, leader := s.cache.Join(hs.key)
+	if !leader {
+		return
+	}
+	ex := &exchange{s: s, minor: 1, close: true, client: client, start: time.Now()}
+	ex.own(head, hs.key, &s.set.limits)
+	if ex.mode = cacheRevalidate; ex.creq.Method == nil {
+		f.Cancel()
+		return
+	}
+	ex.stale = cache.StaleRevalidate
+	ex.etag = nonEmpty(hs.etag)
+	ex.lastMod = nonEmpty(hs.lastMod)
+	ex.flight = f
+	ex.buildRequest(&ex.creq)
+	s.inflight.Add(1)
+	if err := s.pool.Submit(func() {
+		defer s.inflight.Add(-1)
+		defer ex.release()
+		ex.fetchCached(&nullSink{})
+	}); err != nil {
+		s.inflight.Add(-1)
+		ex.release()
+		f.Cancel()
+	}
+}
+
+// nonEmpty copies b, or returns nil for an empty b.
+func nonEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// nullSink discards a response: a background refresh has no client.
+type nullSink struct {
+	bufs [2]*[chunk]byte
+}
+
+func (n *nullSink) buffer() []byte { return nil }
+
+func (n *nullSink) chunk(i int) *[chunk]byte {
+	if n.bufs[i] == nil {
+		n.bufs[i] = getChunk()
+	}
+	return n.bufs[i]
+}
+
+func (n *nullSink) write(_, _, _ []byte) error { return nil }
+
+func (n *nullSink) finish(_, _, _ []byte, _ bool) { n.abort() }
+
+func (n *nullSink) abort() {
+	for i, b := range n.bufs {
+		if b != nil {
+			chunks.Put(b)
+			n.bufs[i] = nil
+		}
+	}
+}
