@@ -3,6 +3,7 @@
 //
 //	edgeproxy [--config FILE] [--listen ADDR] [--admin ADDR]
 //	edgeproxy check --config FILE
+//	edgeproxy tune [--config FILE]
 //	edgeproxy --version
 //
 // Without --config it runs on its embedded defaults: clients from loopback
@@ -23,6 +24,7 @@ import (
 
 	"edgeproxy/engine"
 	"edgeproxy/engine/config"
+	"edgeproxy/tuning"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -34,8 +36,13 @@ func main() {
 
 // run is main with its inputs and outputs explicit, so tests can drive it.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "check" {
-		return check(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return check(args[1:], stdout, stderr)
+		case "tune":
+			return tune(args[1:], stdout, stderr)
+		}
 	}
 	fs := flag.NewFlagSet("edgeproxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -128,8 +135,43 @@ func check(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// tune prints the running kernel's settings and limits against what the
+// configured load needs, each with its effect.
+func tune(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("edgeproxy tune", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "YAML configuration `file` whose load to check (default: embedded defaults)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*path, overrides{})
+	if err != nil {
+		fmt.Fprintln(stderr, "edgeproxy tune:", err)
+		return 2
+	}
+	tuning.Report(stdout, tuning.Check(loadOf(cfg)))
+	return 0
+}
+
+// loadOf is the load a configuration asks of the kernel.
+func loadOf(cfg *config.Config) tuning.Load {
+	return tuning.Load{MaxConnections: cfg.Limits.MaxConnections, EventLoops: cfg.EventLoops}
+}
+
+// memoryHeadroom is what the Go heap may use beyond the configured cache
+// sizes before the collector works harder: buffers, connections, workers.
+const memoryHeadroom = 0.25
+
 // serve runs the proxy until SIGTERM or SIGINT, then drains it.
 func serve(cfg *config.Config, log *slog.Logger) int {
+	rt := tuning.ApplyRuntime(int64(cfg.Cache.Memory+cfg.Cache.LargeMemory), memoryHeadroom)
+	log.Info("runtime", "settings", rt.String())
+	if rt.Warning != "" {
+		log.Warn(rt.Warning)
+	}
+	for _, w := range tuning.Warnings(loadOf(cfg)) {
+		log.Warn("kernel setting caps the configured load: run edgeproxy tune", "setting", w)
+	}
 	srv, err := engine.New(cfg, log)
 	if err != nil {
 		log.Error("start-up failed", "err", err)

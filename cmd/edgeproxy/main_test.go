@@ -154,6 +154,24 @@ func TestVersionAndCheck(t *testing.T) {
 	}
 }
 
+// edgeproxy tune prints one row per setting with its current value,
+// recommendation, status and effect.
+func TestTune(t *testing.T) {
+	out, err := exec.Command(binary, "tune").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tune: %v\n%s", err, out)
+	}
+	for _, want := range []string{"net.core.somaxconn", "fs.nr_open", "RLIMIT_NOFILE", "net.ipv4.ip_local_port_range"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("tune output lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 18 {
+		t.Errorf("tune printed %d lines, want a header and a row per setting", len(lines))
+	}
+}
+
 // curl through the proxy: GET, HEAD, a 50 MiB streamed POST (Content-Length
 // and chunked), and a CONNECT tunnel to an allowed port, refused on another.
 func TestCurl(t *testing.T) {
