@@ -37,10 +37,11 @@ func TestBodyReaderChunked(t *testing.T) {
 		wire := chunkedBody(data, rng)
 		split := rng.Intn(len(wire) / 10)
 		a, b := net.Pipe()
+		wrng := rand.New(rand.NewSource(int64(round)))
 		go func() {
 			rest := wire[split:]
 			for len(rest) > 0 {
-				n := min(len(rest), 1+rng.Intn(70000))
+				n := min(len(rest), 1+wrng.Intn(70000))
 				_, _ = a.Write(rest[:n])
 				rest = rest[n:]
 			}

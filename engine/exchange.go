@@ -98,8 +98,7 @@ func (ex *exchange) roundTrip(w sink) {
 		if ex.body != nil && !ex.body.done() {
 			ex.close = true // the rest of the body is still on the socket
 		}
-		closing := ex.close || ex.s.draining.Load()
-		w.finish(errorResponse(w.buffer(), err, closing), nil, nil, closing)
+		ex.replyError(w, err)
 		return
 	}
 	if ex.body != nil && (!ex.body.done() || ex.body.buffered() > 0) {

@@ -19,6 +19,13 @@ import (
 // startProxy runs a Server on a free loopback port until the test ends.
 func startProxy(t testing.TB, mutate func(*config.Config)) *Server {
 	t.Helper()
+	return startProxyWith(t, mutate, nil)
+}
+
+// startProxyWith is startProxy with a hook that adjusts the Server before it
+// serves.
+func startProxyWith(t testing.TB, mutate func(*config.Config), before func(*Server)) *Server {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Admin = config.AdminOff
@@ -38,6 +45,9 @@ func startProxy(t testing.TB, mutate func(*config.Config)) *Server {
 	s, err := New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(s)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve() }()

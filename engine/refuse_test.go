@@ -166,8 +166,7 @@ func TestWorkerPoolExhausted(t *testing.T) {
 // read. 127.0.0.0/8 is allowed by default, so the refusal is shown with an
 // address this test makes unlisted.
 func TestClientNotAllowed(t *testing.T) {
-	s := startProxy(t, nil)
-	s.set.allowed = nil
+	s := startProxyWith(t, nil, func(s *Server) { s.set.allowed = nil })
 	rc := dialRaw(t, s)
 	resp := rc.response("GET")
 	if resp.StatusCode != 403 {
