@@ -334,3 +334,34 @@ func TestOriginKeepAlive(t *testing.T) {
 		t.Errorf("origin saw %d connections for 30 sequential requests, want 1", conns)
 	}
 }
+
+// engine.pin_cpus: each event loop pins its own thread the first time it
+// serves a connection, to the CPUs given in order.
+func TestPinLoops(t *testing.T) {
+	var mu sync.Mutex
+	var pinned []int
+	origin := startOrigin(t, &echoOrigin{})
+	s := startProxyWith(t, nil, func(s *Server) {
+		s.PinLoops([]int{7, 9}, func(cpu int) error {
+			mu.Lock()
+			pinned = append(pinned, cpu)
+			mu.Unlock()
+			return nil
+		})
+	})
+	for i := 0; i < 20; i++ {
+		rc := dialRaw(t, s)
+		rc.send("GET " + origin + "/ HTTP/1.1\r\nHost: h\r\n\r\n")
+		_ = rc.response("GET")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pinned) == 0 || len(pinned) > 2 {
+		t.Fatalf("pinned %v: want one pin per event loop that served", pinned)
+	}
+	for i, cpu := range pinned {
+		if want := []int{7, 9}[i]; cpu != want {
+			t.Errorf("loop %d pinned to %d, want %d", i, cpu, want)
+		}
+	}
+}

@@ -27,17 +27,20 @@ type Server struct {
 	set    *settings
 	log    *slog.Logger
 	client *fasthttp.Client
-	cache  *cache.Cache // nil when cache.enabled is false
+	cache  *cache.Cache        // nil when cache.enabled is false
 	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
-	pool   *ants.Pool // origin fetches, uploads and tunnels; bounded by workers
+	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
 
-	eng   gnet.Engine
+	eng     gnet.Engine
 	ready   chan struct{} // closed when the event loops run
 	stopped chan struct{} // closed when Serve returns
-	start time.Time
+	start   time.Time
 
 	loopsMu sync.Mutex // protects loops
 	loops   map[gnet.EventLoop]*loop
+
+	pinCPUs []int           // CPUs to pin event loops to, in order; nil for no pinning
+	pin     func(int) error // pins the calling OS thread to a CPU
 
 	conns    atomic.Int64 // open client connections, attached or detached
 	inflight atomic.Int64 // exchanges and tunnels in progress
@@ -80,23 +83,32 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		})
 	}
 	return &Server{
-		cache:  c,
-		set:    set,
-		log:    log,
-		dialer: dialer,
-		client: newOriginClient(dialer, set.origin, set.workers),
-		pool:   pool,
+		cache:   c,
+		set:     set,
+		log:     log,
+		dialer:  dialer,
+		client:  newOriginClient(dialer, set.origin, set.workers),
+		pool:    pool,
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
-		start:  time.Now(),
-		loops:  make(map[gnet.EventLoop]*loop),
+		start:   time.Now(),
+		loops:   make(map[gnet.EventLoop]*loop),
 	}, nil
+}
+
+// PinLoops makes each event loop lock its OS thread and pin it with pin to
+// the next of cpus (engine.pin_cpus). Call it before Serve.
+func (s *Server) PinLoops(cpus []int, pin func(cpu int) error) {
+	if len(cpus) > 0 && pin != nil {
+		s.pinCPUs, s.pin = cpus, pin
+	}
 }
 
 // Serve listens on the configured address and runs the event loops until
 // Shutdown. It returns the error that stopped it, nil after Shutdown.
 func (s *Server) Serve() error {
 	err := gnet.Run(s, "tcp://"+s.set.listen,
+		gnet.WithLockOSThread(s.pinCPUs != nil),
 		gnet.WithNumEventLoop(s.set.loops),
 		gnet.WithReusePort(true),
 		gnet.WithTicker(true),
@@ -217,6 +229,16 @@ func (s *Server) loopOf(c gnet.Conn) *loop {
 	l := s.loops[el]
 	if l == nil {
 		l = newLoop(s, el)
+		if s.pinCPUs != nil {
+			// OnOpen runs on the loop's goroutine, locked to its thread: the
+			// first connection a loop sees pins it.
+			cpu := s.pinCPUs[len(s.loops)%len(s.pinCPUs)]
+			if err := s.pin(cpu); err != nil {
+				s.log.Warn("cannot pin event loop", "cpu", cpu, "err", err)
+			} else {
+				s.log.Info("event loop pinned", "cpu", cpu)
+			}
+		}
 		s.loops[el] = l
 	}
 	return l

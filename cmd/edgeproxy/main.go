@@ -177,6 +177,13 @@ func serve(cfg *config.Config, log *slog.Logger) int {
 		log.Error("start-up failed", "err", err)
 		return 1
 	}
+	if cfg.Engine.PinCPUs {
+		cpus, err := tuning.AllowedCPUs()
+		if err != nil {
+			log.Warn("engine.pin_cpus: cannot read the CPU affinity; loops not pinned", "err", err)
+		}
+		srv.PinLoops(cpus, tuning.PinThread)
+	}
 	admin, err := engine.NewAdmin(srv, cfg.Admin)
 	if err != nil {
 		log.Error("admin listener failed", "err", err)

@@ -51,6 +51,18 @@ type Config struct {
 
 	// Cache sizes and tunes the response cache.
 	Cache Cache `yaml:"cache"`
+
+	// Engine tunes the event loops for bare metal.
+	Engine Engine `yaml:"engine"`
+}
+
+// Engine holds event-loop settings for tuned machines.
+type Engine struct {
+	// PinCPUs locks each event loop to its own OS thread and pins that
+	// thread to one CPU, spreading the loops over the CPUs the process may
+	// use. Off by default: it pays only when interrupts are steered away
+	// from those CPUs (see tuning/README.md).
+	PinCPUs bool `yaml:"pin_cpus"`
 }
 
 // AdminOff is the value of Config.Admin that disables the admin listener.
