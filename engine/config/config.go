@@ -3,6 +3,8 @@ package config
 import (
 	"os"
 	"slices"
+
+	"edgeproxy/engine/acl"
 )
 
 // Config is the whole configuration of one edgeproxy process. The yaml tag of
@@ -54,6 +56,70 @@ type Config struct {
 
 	// Engine tunes the event loops for bare metal.
 	Engine Engine `yaml:"engine"`
+
+	// ACL names the files of client networks allowed and denied.
+	ACL ACL `yaml:"acl"`
+
+	// Rules are the destination rules, checked in order; the first that
+	// matches decides. With none, every destination is allowed (CONNECT
+	// still only to tunnel.allowed_ports). When none matches, the opposite
+	// of the last rule's action applies, as in Squid.
+	Rules []acl.RuleConfig `yaml:"rules"`
+
+	// Auth configures proxy authentication; with no file, none is asked.
+	Auth Auth `yaml:"auth"`
+
+	// Log configures the access log.
+	Log Log `yaml:"log"`
+
+	// PAC configures the proxy auto-configuration file served at
+	// /proxy.pac and /wpad.dat.
+	PAC PAC `yaml:"pac"`
+}
+
+// ACL holds the client address lists: one IPv4/IPv6 address or CIDR per
+// line, # starts a comment.
+type ACL struct {
+	// AllowFile lists the client networks that may use the proxy. If empty,
+	// loopback and the private ranges may.
+	AllowFile string `yaml:"allow_file"`
+	// DenyFile lists addresses refused even inside an allowed network.
+	DenyFile string `yaml:"deny_file"`
+}
+
+// Auth configures proxy authentication (RFC 9110 §11.7).
+type Auth struct {
+	// Realm is the protection space named in challenges. If empty,
+	// "edgeproxy" is used.
+	Realm string `yaml:"realm"`
+	// BasicFile is an htpasswd file (bcrypt, SHA-1 or apr1 hashes).
+	BasicFile string `yaml:"basic_file"`
+	// DigestFile is an htdigest file (user:realm:HA1), for Digest with MD5
+	// and, for lines with a SHA-256 HA1, SHA-256.
+	DigestFile string `yaml:"digest_file"`
+	// CacheTTL is how long verified credentials are remembered, so that a
+	// bcrypt hash is not checked on every request. If zero, 5m is used.
+	CacheTTL Duration `yaml:"cache_ttl"`
+}
+
+// Log configures the access log.
+type Log struct {
+	// Format is squid (Squid's native format), common or combined. If
+	// empty, squid is used.
+	Format string `yaml:"format"`
+	// Path is the access log file, "-" for standard output, or "off". If
+	// empty, "-" is used.
+	Path string `yaml:"path"`
+}
+
+// LogOff is the value of Log.Path that disables the access log.
+const LogOff = "off"
+
+// PAC configures the proxy auto-configuration file.
+type PAC struct {
+	// DirectDomains are reached without the proxy: each matches itself and
+	// its subdomains.
+	DirectDomains []string `yaml:"direct_domains"`
 }
 
 // Engine holds event-loop settings for tuned machines.

@@ -151,6 +151,8 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) *Error {
 		return nil
 	}
 	switch v.Kind() {
+	case reflect.Struct: // a list item such as one of rules
+		return d.mapping(n, v, path)
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		if err := d.leaf(n, p.Elem(), path); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"edgeproxy/engine/acl"
 )
 
 // maxNameLen bounds Config.Name, which is copied into every response's Via
@@ -127,7 +129,43 @@ func (c *Config) Validate() error {
 	if p := *k.HeuristicPercent; p < 0 || p > 100 {
 		return invalid("cache.heuristic_percent", "%d is out of range (0 to 100)", p)
 	}
-	return positive("cache.heuristic_max", &k.HeuristicMax, Duration(24*time.Hour))
+	if err := positive("cache.heuristic_max", &k.HeuristicMax, Duration(24*time.Hour)); err != nil {
+		return err
+	}
+	return c.validatePolicy()
+}
+
+// validatePolicy checks the access-control, authentication and logging keys.
+// The files they name are read by the engine at start-up and on reload.
+func (c *Config) validatePolicy() error {
+	if _, err := acl.Compile(c.Rules); err != nil {
+		return invalid("rules", "%v", err)
+	}
+	if c.Auth.Realm == "" {
+		c.Auth.Realm = "edgeproxy"
+	}
+	if strings.ContainsAny(c.Auth.Realm, "\"\\\r\n") {
+		return invalid("auth.realm", "%q may not contain quotes, backslashes or line breaks", c.Auth.Realm)
+	}
+	if err := positive("auth.cache_ttl", &c.Auth.CacheTTL, Duration(5*time.Minute)); err != nil {
+		return err
+	}
+	switch c.Log.Format {
+	case "":
+		c.Log.Format = "squid"
+	case "squid", "common", "combined":
+	default:
+		return invalid("log.format", "%q is not one of squid, common, combined", c.Log.Format)
+	}
+	if c.Log.Path == "" {
+		c.Log.Path = "-"
+	}
+	for i, d := range c.PAC.DirectDomains {
+		if d == "" || strings.ContainsAny(d, " \"'\\/:") {
+			return invalid(fmt.Sprintf("pac.direct_domains[%d]", i), "%q is not a domain name", d)
+		}
+	}
+	return nil
 }
 
 // invalid returns an *Error for key with a formatted reason.
