@@ -18,6 +18,7 @@ const (
 	stWait                  // a detach waits for gnet to drain earlier output
 	stDetached              // the socket belongs to a goroutine
 	stClosing               // closes once gnet has written what it holds
+	stAuth                  // credentials are being verified on a worker
 )
 
 // clientConn is one client connection. Its fields belong to the event loop;
@@ -34,6 +35,9 @@ type clientConn struct {
 	since  int64     // when the current state began (Server.now)
 	body   *exchange // stBody: the request its body bytes go to
 	left   int       // stBody: body bytes still to come
+	user   string    // the authenticated user of the current request
+
+	authFailed bool // the slow credential check refused the buffered request
 }
 
 // attach binds cc to a gnet connection on loop l: at open, and when a
@@ -57,7 +61,7 @@ func (cc *clientConn) detach() {
 // answers or dispatches it, one at a time.
 func (cc *clientConn) onTraffic() gnet.Action {
 	switch cc.state {
-	case stBusy, stWait:
+	case stBusy, stWait, stAuth:
 		// The bytes of a pipelined request wait in gnet's buffer until the
 		// exchange in flight ends; they are bounded so that a client cannot
 		// queue unlimited data behind a slow response.
@@ -101,8 +105,17 @@ func (cc *clientConn) onTraffic() gnet.Action {
 	return gnet.None
 }
 
-// handle routes one parsed request by the form of its target.
+// handle routes one parsed request by the form of its target, after the
+// proxy's admission checks for those it forwards.
 func (cc *clientConn) handle(r *codec.Request, n int, buf []byte) gnet.Action {
+	if r.Form == codec.FormOrigin || r.Form == codec.FormAsterisk {
+		return cc.local(r, n)
+	}
+	user, act, ok := cc.admit(r, n)
+	if !ok {
+		return act
+	}
+	cc.user = user
 	switch r.Form {
 	case codec.FormAbsolute:
 		return cc.forward(r, n, buf)
@@ -137,6 +150,12 @@ func (cc *clientConn) replyError(err error, close bool) gnet.Action {
 // on: a refusal of a request with a body closes, because its body bytes
 // would otherwise be read as the next request.
 func (cc *clientConn) refuse(r *codec.Request, n int, err error) gnet.Action {
+	status, text := statusFor(err)
+	code := codeNone
+	if status == 403 {
+		code = codeDenied
+	}
+	cc.logLocal(r, status, int64(len(text)), code, cc.user)
 	_, _ = cc.c.Discard(n)
 	return cc.replyError(err, r.Close || r.HasBody())
 }

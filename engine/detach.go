@@ -80,6 +80,7 @@ type upload struct {
 func (ex *exchange) runDetached(fd int) {
 	defer ex.s.inflight.Add(-1)
 	defer ex.release()
+	defer ex.logDone()
 	nc, err := fileConn(fd)
 	if err != nil {
 		ex.s.conns.Add(-1)
@@ -146,7 +147,8 @@ func (w *connSink) write(a, b, c []byte) error {
 		return err
 	}
 	w.vec = append(w.vec[:0], a, b, c)
-	_, err := w.vec.WriteTo(w.nc)
+	n, err := w.vec.WriteTo(w.nc)
+	w.ex.sent += n
 	return err
 }
 

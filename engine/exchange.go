@@ -33,10 +33,19 @@ type exchange struct {
 	body   *bodyReader
 
 	cacheState
+	// For the access log: what was sent, and how it was answered.
+	status int
+	sent   int64
+	code   string
+	user   string
+	method string
+	target string
+	peer   string
+
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker
-	plan  hitPlan    // its answer
-	hhead []byte     // its head, built on the loop
+	plan  hitPlan            // its answer
+	hhead []byte             // its head, built on the loop
 }
 
 // doneWithOrigin returns the origin connection to the pool once its body
@@ -69,6 +78,7 @@ func (ex *exchange) release() {
 func (ex *exchange) run() {
 	defer ex.s.inflight.Add(-1)
 	defer ex.release()
+	defer ex.logDone()
 	if ex.large != nil {
 		ex.streamLarge(&ex.sink)
 		return
@@ -79,6 +89,7 @@ func (ex *exchange) run() {
 // streamLarge sends a tier-L hit whose head the loop wrote into hhead.
 func (ex *exchange) streamLarge(w sink) {
 	defer ex.large.Release()
+	ex.code, ex.status = codeMemHit, ex.plan.status
 	closing := ex.close || ex.s.draining.Load()
 	r := ex.plan.ranges[0]
 	ex.pump(w, io.NewSectionReader(ex.large, r.Start, r.Len()), ex.hhead, frameLength, r.Len(), closing)
@@ -116,6 +127,10 @@ func (ex *exchange) roundTrip(w sink) {
 // waits until the client has taken all but watermark bytes.
 func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 	status := resp.StatusCode()
+	ex.status = status
+	if ra := resp.RemoteAddr(); ra != nil {
+		ex.peer = ra.String()
+	}
 	bodyless := ex.head || status == 204 || status == 304 || status < 200
 	cl := resp.Header.ContentLength() // -1 chunked, -2 until close
 	framing := frameLength

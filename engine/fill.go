@@ -102,6 +102,7 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.flight = nil
 		}
 		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && ex.serveStored(w, true, "stale") {
+			ex.code = codeRefreshFailOld
 			return // RFC 5861 §4: the stale response stands in for the error
 		}
 		if err != nil {
@@ -113,6 +114,7 @@ func (ex *exchange) fetchCached(w sink) {
 		c.Freshen(ex.key, &ex.creq, &m)
 		_ = resp.CloseBodyStream()
 		if ex.serveStored(w, true, "stale; fwd-status=304") {
+			ex.code = codeRefreshUnmodified
 			return
 		}
 		// The entry went away meanwhile: fetch it whole.
@@ -124,6 +126,9 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.replyError(w, err)
 			return
 		}
+	}
+	if ex.mode == cacheRevalidate {
+		ex.code = codeRefreshModified
 	}
 	if ex.mode != cacheNone && !ex.head {
 		m := ex.meta(resp)
@@ -179,6 +184,7 @@ func (ex *exchange) abortFill() {
 // replyError answers an origin failure.
 func (ex *exchange) replyError(w sink, err error) {
 	closing := ex.close || ex.s.draining.Load()
+	ex.status, _ = statusFor(err)
 	w.finish(errorResponse(w.buffer(), err, closing), nil, nil, closing)
 }
 
@@ -212,6 +218,7 @@ func (ex *exchange) follow(w sink, f *cache.Flight) bool {
 		ex.close = true
 	}
 	closing := ex.close || ex.s.draining.Load()
+	ex.status = fr.Status()
 	head := appendStoredHead(w.buffer(), fr.Status(), fr.Header(), fr.Age(time.Now()), size, framing,
 		ex.s.set.name, "fwd=uri-miss; collapsed", closing)
 	if framing == frameNone {
@@ -301,6 +308,10 @@ func (ex *exchange) serveStored(w sink, stale bool, fwd string) bool {
 	})
 	if !ok {
 		return false
+	}
+	ex.status = plan.status
+	if ex.code == "" {
+		ex.code = codeMemHit
 	}
 	if large == nil {
 		w.finish(head, body, nil, closing)

@@ -140,6 +140,9 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 		start: time.Now(),
 	}
 	ex.client = cc.remote.String()
+	ex.user = cc.user
+	ex.method = string(r.Method)
+	ex.target = string(r.Target)
 	ex.sink.init(cc.c, ex)
 	ex.buildRequest(r)
 	return ex

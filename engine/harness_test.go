@@ -31,6 +31,7 @@ func startProxyWith(t testing.TB, mutate func(*config.Config), before func(*Serv
 	cfg.Admin = config.AdminOff
 	cfg.Name = "edgeproxy-test"
 	cfg.EventLoops = 2
+	cfg.Log.Path = config.LogOff
 	if mutate != nil {
 		mutate(cfg)
 	}

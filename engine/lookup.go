@@ -23,6 +23,8 @@ type hitState struct {
 	parts   []byte
 	onHit   func(cache.Hit, cache.Decision)
 	served  bool
+	status  int        // status of the answer written
+	bytes   int64      // bytes of the answer written
 	large   *cache.Ref // a tier-L hit to stream from a worker
 	plan    hitPlan
 	head    []byte // the head written for a tier-L hit
@@ -54,6 +56,11 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 		if hs.large != nil {
 			return cc.streamLarge(r, hs), true, d
 		}
+		code := codeMemHit
+		if hs.status == 304 {
+			code = codeINMHit
+		}
+		cc.logLocal(r, hs.status, hs.bytes, code, cc.user)
 		if d == cache.StaleWhileRevalidate {
 			cc.s.refresh(hs, buf[:n], cc.remote.String())
 		}
@@ -92,6 +99,13 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 		}
 	}
 	l.out = appendHitHead(l.out[:0], &h, &p, l.s.set.name, mlen, hs.close)
+	hs.status, hs.bytes = p.status, int64(len(l.out))
+	if !p.noBody {
+		hs.bytes += p.length
+		if len(p.ranges) > 1 {
+			hs.bytes += mlen - p.length
+		}
+	}
 	if h.Large != nil && !p.noBody {
 		h.Large.Retain()
 		hs.large, hs.plan = h.Large, p
@@ -130,7 +144,8 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 // streamLarge hands a tier-L hit to a worker, which streams the body behind
 // the head built on the loop.
 func (cc *clientConn) streamLarge(r *codec.Request, hs *hitState) gnet.Action {
-	ex := &exchange{s: cc.s, cc: cc, c: cc.c, minor: r.Minor, close: hs.close, large: hs.large, plan: hs.plan, hhead: hs.head}
+	ex := &exchange{s: cc.s, cc: cc, c: cc.c, minor: r.Minor, close: hs.close, large: hs.large, plan: hs.plan, hhead: hs.head,
+		start: time.Now(), user: cc.user, method: string(r.Method), target: string(r.Target)}
 	ex.sink.init(cc.c, ex)
 	hs.large, hs.head = nil, nil
 	return cc.dispatch(ex)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"edgeproxy/engine/acl"
 	"edgeproxy/engine/config"
 )
 
@@ -166,7 +167,9 @@ func TestWorkerPoolExhausted(t *testing.T) {
 // read. 127.0.0.0/8 is allowed by default, so the refusal is shown with an
 // address this test makes unlisted.
 func TestClientNotAllowed(t *testing.T) {
-	s := startProxyWith(t, nil, func(s *Server) { s.set.allowed = nil })
+	s := startProxyWith(t, nil, func(s *Server) {
+		s.pol.Store(&policy{clients: &acl.ClientPolicy{Allow: &acl.PrefixSet{}}})
+	})
 	rc := dialRaw(t, s)
 	resp := rc.response("GET")
 	if resp.StatusCode != 403 {

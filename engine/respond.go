@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -94,9 +95,40 @@ func errorResponse(dst []byte, err error, close bool) []byte {
 	return append(dst, '\n')
 }
 
-// local answers a request addressed to the proxy itself (origin-form or *).
+// local answers a request addressed to the proxy itself (origin-form or *):
+// the proxy auto-configuration file, or a refusal.
 func (cc *clientConn) local(r *codec.Request, n int) gnet.Action {
+	get := string(r.Method) == "GET" || string(r.Method) == "HEAD"
+	path := r.Path
+	if i := indexOf(path, "?"); i >= 0 {
+		path = path[:i]
+	}
+	if get && (string(path) == "/proxy.pac" || string(path) == "/wpad.dat") {
+		return cc.servePAC(r, n)
+	}
 	return cc.refuse(r, n, ErrNotProxyRequest)
+}
+
+// servePAC serves the proxy auto-configuration file, naming this proxy by
+// the address the client used to reach it.
+func (cc *clientConn) servePAC(r *codec.Request, n int) gnet.Action {
+	proxy := string(r.HostHeader)
+	if proxy == "" {
+		proxy = cc.c.LocalAddr().String()
+	}
+	body := bytes.ReplaceAll(cc.s.pol.Load().pac, []byte("%PROXY%"), []byte(proxy))
+	out := codec.AppendStatusLine(cc.l.out[:0], 200)
+	out = codec.AppendHeaderString(out, "Content-Type", "application/x-ns-proxy-autoconfig")
+	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(body)))
+	out = codec.AppendHeaderString(out, "Cache-Control", "max-age=300")
+	out = appendConnection(out, r.Close || r.Minor == 0)
+	out = append(out, "\r\n"...)
+	if string(r.Method) == "GET" {
+		out = append(out, body...)
+	}
+	cc.l.out = out
+	cc.logLocal(r, 200, int64(len(out)), codeNone, "")
+	return cc.writeLocal(r, n, out)
 }
 
 // writeLocal writes a response built on the loop for a request without a

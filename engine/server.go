@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"edgeproxy/cache"
+	"edgeproxy/engine/accesslog"
 	"edgeproxy/engine/config"
 )
 
@@ -27,7 +28,9 @@ type Server struct {
 	set    *settings
 	log    *slog.Logger
 	client *fasthttp.Client
-	cache  *cache.Cache        // nil when cache.enabled is false
+	cache  *cache.Cache      // nil when cache.enabled is false
+	alog   *accesslog.Writer // nil when log.path is off
+	pol    atomic.Pointer[policy]
 	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
 
@@ -45,6 +48,10 @@ type Server struct {
 	conns    atomic.Int64 // open client connections, attached or detached
 	inflight atomic.Int64 // exchanges and tunnels in progress
 	draining atomic.Bool
+
+	reloadMu   sync.Mutex // serialises reloads; protects cfgPath and lastReload
+	cfgPath    string
+	lastReload error
 }
 
 // New checks cfg and builds a Server; nothing listens until Serve.
@@ -82,7 +89,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			HeuristicMax:     time.Duration(cfg.Cache.HeuristicMax),
 		})
 	}
-	return &Server{
+	srv := &Server{
 		cache:   c,
 		set:     set,
 		log:     log,
@@ -93,7 +100,22 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		stopped: make(chan struct{}),
 		start:   time.Now(),
 		loops:   make(map[gnet.EventLoop]*loop),
-	}, nil
+	}
+	pol, err := buildPolicy(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	srv.pol.Store(pol)
+	if cfg.Log.Path != config.LogOff {
+		f, err := accesslog.ParseFormat(cfg.Log.Format)
+		if err != nil {
+			return nil, err
+		}
+		if srv.alog, err = accesslog.Open(cfg.Log.Path, f); err != nil {
+			return nil, fmt.Errorf("log.path: %w", err)
+		}
+	}
+	return srv, nil
 }
 
 // PinLoops makes each event loop lock its OS thread and pin it with pin to
@@ -119,6 +141,9 @@ func (s *Server) Serve() error {
 	)
 	close(s.stopped)
 	s.pool.Release()
+	if s.alog != nil {
+		_ = s.alog.Close()
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -181,7 +206,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	addr := remoteAddr(c)
-	if !s.set.clientAllowed(addr) {
+	if !s.pol.Load().clients.Permit(addr) {
 		return errorResponse(nil, ErrClientDenied, true), gnet.Close
 	}
 	if s.conns.Add(1) > int64(s.set.maxConns) {
@@ -280,4 +305,56 @@ func remoteAddr(c gnet.Conn) netip.Addr {
 		}
 	}
 	return netip.Addr{}
+}
+
+// SetConfigPath names the file Reload reads; without one, Reload rebuilds
+// the policy from the embedded defaults.
+func (s *Server) SetConfigPath(path string) {
+	s.reloadMu.Lock()
+	s.cfgPath = path
+	s.reloadMu.Unlock()
+}
+
+// Reload reads the configuration file again and replaces the access lists,
+// destination rules, password files and PAC domains, without closing a
+// connection. A reload whose files are invalid is refused: the policy in
+// force stays, and the error is returned (and kept for LastReload). Other
+// keys (listen, cache sizes, timeouts) take effect at the next start.
+func (s *Server) Reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	cfg := config.Default()
+	var err error
+	if s.cfgPath != "" {
+		cfg, err = config.Load(s.cfgPath)
+	}
+	if err == nil {
+		var pol *policy
+		if pol, err = buildPolicy(cfg, s.pol.Load()); err == nil {
+			s.pol.Store(pol)
+		}
+	}
+	s.lastReload = err
+	if err != nil {
+		s.log.Error("reload refused: the previous configuration stays in force", "err", err)
+	} else {
+		s.log.Info("configuration reloaded", "file", s.cfgPath)
+	}
+	return err
+}
+
+// LastReload is the result of the latest Reload: nil if it succeeded or
+// none ran.
+func (s *Server) LastReload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	return s.lastReload
+}
+
+// ReopenLog reopens the access log file, after logrotate moved it.
+func (s *Server) ReopenLog() error {
+	if s.alog == nil {
+		return nil
+	}
+	return s.alog.Reopen()
 }

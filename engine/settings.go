@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"runtime"
 	"time"
 
@@ -24,7 +23,6 @@ type settings struct {
 	maxBody      int // request bodies up to this size are buffered before forwarding
 	maxPipeline  int
 	tunnelPorts  [65536 / 64]uint64 // bit set of CONNECT ports
-	allowed      []netip.Prefix
 
 	clientHeader time.Duration
 	idle         time.Duration
@@ -39,18 +37,6 @@ const (
 	watermark = 256 << 10
 	chunk     = 64 << 10
 )
-
-// defaultAllowed are the client networks allowed without an explicit list:
-// loopback and the private ranges.
-var defaultAllowed = []netip.Prefix{
-	netip.MustParsePrefix("127.0.0.0/8"),
-	netip.MustParsePrefix("10.0.0.0/8"),
-	netip.MustParsePrefix("172.16.0.0/12"),
-	netip.MustParsePrefix("192.168.0.0/16"),
-	netip.MustParsePrefix("::1/128"),
-	netip.MustParsePrefix("fc00::/7"),
-	netip.MustParsePrefix("fe80::/10"),
-}
 
 func newSettings(cfg *config.Config) (*settings, error) {
 	s := &settings{
@@ -67,7 +53,6 @@ func newSettings(cfg *config.Config) (*settings, error) {
 		maxConns:     cfg.Limits.MaxConnections,
 		maxBody:      int(cfg.Limits.MaxBodyBuffer),
 		maxPipeline:  int(cfg.Limits.MaxPipeline),
-		allowed:      defaultAllowed,
 		clientHeader: time.Duration(cfg.Timeouts.ClientHeader),
 		idle:         time.Duration(cfg.Timeouts.KeepaliveIdle),
 		drain:        time.Duration(cfg.Timeouts.Drain),
@@ -96,17 +81,6 @@ func newSettings(cfg *config.Config) (*settings, error) {
 // tunnelAllowed reports whether CONNECT may reach port.
 func (s *settings) tunnelAllowed(port int) bool {
 	return port > 0 && port < 65536 && s.tunnelPorts[port/64]&(1<<(port%64)) != 0
-}
-
-// clientAllowed reports whether addr may use the proxy.
-func (s *settings) clientAllowed(addr netip.Addr) bool {
-	addr = addr.Unmap()
-	for _, p := range s.allowed {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
 }
 
 // resolvePort replaces a listen port of 0 with a free port. Each event loop

@@ -156,6 +156,7 @@ func (s *asyncSink) send(a, b, c []byte, final bool) error {
 		}
 		return nil
 	}
+	s.ex.sent += int64(len(a) + len(b) + len(c))
 	if err := s.c.AsyncWritev(v, cb); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"edgeproxy/codec"
+	"edgeproxy/engine/accesslog"
 )
 
 // Tunnels: why the sockets leave the event loop.
@@ -46,6 +48,9 @@ func (cc *clientConn) connect(r *codec.Request, n int, buf []byte) gnet.Action {
 		s:        cc.s,
 		target:   string(r.Host) + ":" + string(r.Port),
 		leftover: append([]byte(nil), buf[n:]...),
+		client:   cc.remote,
+		user:     cc.user,
+		start:    time.Now(),
 	}
 	if err := cc.s.pool.Submit(func() { t.run(fd) }); err != nil {
 		return cc.undoDetach(r, n, fd, err, func() {})
@@ -59,6 +64,29 @@ type tunnel struct {
 	target   string
 	leftover []byte // bytes the client sent after the CONNECT head
 	last     atomic.Int64
+	client   netip.Addr
+	user     string
+	start    time.Time
+	status   int
+	toClient atomic.Int64 // bytes relayed to the client, for the log
+	peer     string
+}
+
+// log records the tunnel when it closes, with the bytes sent to the client,
+// as Squid does.
+func (t *tunnel) log() {
+	if t.s.alog == nil {
+		return
+	}
+	hier := accesslog.HierDirect
+	if t.peer == "" {
+		hier = accesslog.HierNone
+	}
+	t.s.alog.Log(&accesslog.Record{
+		Time: time.Now(), Elapsed: time.Since(t.start), Client: t.client,
+		Code: codeTunnel, Status: t.status, Bytes: t.toClient.Load(),
+		Method: "CONNECT", URL: t.target, User: t.user, Hierarchy: hier, Peer: t.peer,
+	})
 }
 
 var established = []byte("HTTP/1.1 200 Connection established\r\n\r\n")
@@ -66,6 +94,7 @@ var established = []byte("HTTP/1.1 200 Connection established\r\n\r\n")
 func (t *tunnel) run(fd int) {
 	defer t.s.inflight.Add(-1)
 	defer t.s.conns.Add(-1)
+	defer t.log()
 	nc, err := fileConn(fd)
 	if err != nil {
 		return
@@ -76,11 +105,13 @@ func (t *tunnel) run(fd int) {
 		if isTimeout(err) {
 			err = ErrConnectTimeout
 		}
+		t.status, _ = statusFor(err)
 		_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
 		_, _ = nc.Write(errorResponse(nil, err, true))
 		return
 	}
 	defer up.Close() //nolint:errcheck
+	t.status, t.peer = 200, up.RemoteAddr().String()
 	_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
 	if _, err := nc.Write(established); err != nil {
 		return
@@ -96,7 +127,7 @@ func (t *tunnel) run(fd int) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t.pipe(nc, up)
+		t.toClient.Store(t.pipe(nc, up))
 	}()
 	t.pipe(up, nc)
 	wg.Wait()
@@ -107,7 +138,7 @@ func (t *tunnel) run(fd int) {
 // ends the tunnel unless the opposite direction moved bytes meanwhile; a
 // read deadline never interrupts a transfer in the middle, so no byte taken
 // from src is lost.
-func (t *tunnel) pipe(dst, src net.Conn) {
+func (t *tunnel) pipe(dst, src net.Conn) (moved int64) {
 	idle := t.s.set.origin.idle
 	lr := &io.LimitedReader{R: src}
 	rf, ok := dst.(io.ReaderFrom)
@@ -122,6 +153,7 @@ func (t *tunnel) pipe(dst, src net.Conn) {
 			n, err = io.Copy(dst, lr)
 		}
 		now := time.Now().UnixNano()
+		moved += n
 		if n > 0 {
 			t.last.Store(now)
 		}
@@ -132,13 +164,13 @@ func (t *tunnel) pipe(dst, src net.Conn) {
 			// Unblock the other direction too.
 			_ = src.Close()
 			_ = dst.Close()
-			return
+			return moved
 		}
 		if lr.N > 0 { // src reached EOF
 			if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 				_ = cw.CloseWrite()
 			}
-			return
+			return moved
 		}
 	}
 }

@@ -90,6 +90,12 @@ func (a *Authenticator) Reload() (*Authenticator, error) {
 	return build(a.cfg, a.nonces)
 }
 
+// ReloadWith is Reload with a configuration that may name other files or
+// another realm: the nonce key and replay state still carry over.
+func (a *Authenticator) ReloadWith(cfg Config) (*Authenticator, error) {
+	return build(cfg, a.nonces)
+}
+
 func build(cfg Config, ni *nonceIssuer) (*Authenticator, error) {
 	if cfg.Realm == "" {
 		cfg.Realm = DefaultRealm

@@ -107,6 +107,9 @@ type Duration time.Duration
 // durationHint ends every message about a malformed duration.
 const durationHint = "(write 30s, 5m)"
 
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
 // String formats d like time.Duration.String, without trailing zero units:
 // "30s", "5m", "24h", "1h30m", "250ms".
 func (d Duration) String() string {

@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"time"
+	"unsafe"
+
+	"edgeproxy/codec"
+	"edgeproxy/engine/accesslog"
+)
+
+// Squid result codes, as the access log writes them.
+const (
+	codeNone              = accesslog.CodeNone
+	codeMemHit            = accesslog.CodeMemHit
+	codeMiss              = accesslog.CodeMiss
+	codeRefreshModified   = accesslog.CodeRefreshModified
+	codeRefreshUnmodified = accesslog.CodeRefreshUnmodified
+	codeRefreshFailOld    = accesslog.CodeRefreshFailOld
+	codeINMHit            = accesslog.CodeINMHit
+	codeDenied            = accesslog.CodeDenied
+	codeTunnel            = accesslog.CodeTunnel
+)
+
+// view returns b as a string without copying. The rule that makes this
+// safe: the string is used only during the accesslog.Writer.Log call that
+// receives it, which formats synchronously into its own buffer, and nothing
+// writes to b meanwhile (b is a view of the request in gnet's buffer, which
+// changes only after OnTraffic returns).
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// logLocal records a request answered on the event loop: a hit, a refusal,
+// a local page. It allocates nothing.
+func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, user string) {
+	w := cc.s.alog
+	if w == nil {
+		return
+	}
+	rec := accesslog.Record{
+		Time:      time.Now(),
+		Client:    cc.remote,
+		Code:      code,
+		Status:    status,
+		Bytes:     bytes,
+		Method:    view(r.Method),
+		URL:       view(r.Target),
+		Proto:     protoOf(r.Minor),
+		User:      user,
+		Hierarchy: accesslog.HierNone,
+		Referer:   view(r.Header("Referer")),
+		UserAgent: view(r.Header("User-Agent")),
+	}
+	w.Log(&rec)
+}
+
+func protoOf(minor uint8) string {
+	if minor == 0 {
+		return "HTTP/1.0"
+	}
+	return "HTTP/1.1"
+}
+
+// logDone records an exchange a worker finished.
+func (ex *exchange) logDone() {
+	w := ex.s.alog
+	if w == nil || ex.cc == nil {
+		return
+	}
+	code := ex.code
+	if code == "" {
+		code = codeMiss
+	}
+	hier := accesslog.HierDirect
+	if ex.peer == "" {
+		hier = accesslog.HierNone
+	}
+	rec := accesslog.Record{
+		Time:      time.Now(),
+		Elapsed:   time.Since(ex.start),
+		Client:    ex.cc.remote,
+		Code:      code,
+		Status:    ex.status,
+		Bytes:     ex.sent,
+		Method:    ex.method,
+		URL:       ex.target,
+		Proto:     protoOf(ex.minor),
+		User:      ex.user,
+		Hierarchy: hier,
+		Peer:      ex.peer,
+	}
+	w.Log(&rec)
+}
