@@ -8,8 +8,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-# Debian packages the end-to-end tests drive: curl as a client.
-TEST_PACKAGES := curl
+# Debian packages the end-to-end tests drive: curl as a client, goaccess
+# to read the access log.
+TEST_PACKAGES := curl goaccess
 
 .PHONY: build run test test-deps bench bench-go fuzz vet clean
 

@@ -13,6 +13,11 @@ import (
 // user name, or ok=false with the action that answered the request.
 func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Action, ok bool) {
 	pol := cc.s.pol.Load()
+	// The client lists are checked per request too, so that a reload
+	// reaches connections that were open before it.
+	if !pol.clients.Permit(cc.remote) {
+		return "", cc.deny(r, n, "", "acl"), false
+	}
 	if pol.auth != nil {
 		if cc.authFailed {
 			cc.authFailed = false

@@ -72,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	return serve(cfg, log)
+	return serve(cfg, *configPath, log)
 }
 
 // overrides are the flags that replace config keys.
@@ -163,7 +163,7 @@ func loadOf(cfg *config.Config) tuning.Load {
 const memoryHeadroom = 0.25
 
 // serve runs the proxy until SIGTERM or SIGINT, then drains it.
-func serve(cfg *config.Config, log *slog.Logger) int {
+func serve(cfg *config.Config, path string, log *slog.Logger) int {
 	rt := tuning.ApplyRuntime(int64(cfg.Cache.Memory+cfg.Cache.LargeMemory), memoryHeadroom)
 	log.Info("runtime", "settings", rt.String())
 	if rt.Warning != "" {
@@ -177,6 +177,7 @@ func serve(cfg *config.Config, log *slog.Logger) int {
 		log.Error("start-up failed", "err", err)
 		return 1
 	}
+	srv.SetConfigPath(path)
 	if cfg.Engine.PinCPUs {
 		cpus, err := tuning.AllowedCPUs()
 		if err != nil {
@@ -193,6 +194,20 @@ func serve(cfg *config.Config, log *slog.Logger) int {
 	go func() { errc <- srv.Serve() }()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	control := make(chan os.Signal, 4)
+	signal.Notify(control, syscall.SIGHUP, syscall.SIGUSR1)
+	go func() {
+		for sig := range control {
+			switch sig {
+			case syscall.SIGHUP: // reload lists, rules and password files
+				_ = srv.Reload()
+			case syscall.SIGUSR1: // logrotate moved the access log
+				if err := srv.ReopenLog(); err != nil {
+					log.Error("reopening the access log", "err", err)
+				}
+			}
+		}
+	}()
 	select {
 	case err := <-errc:
 		log.Error("proxy stopped", "err", err)

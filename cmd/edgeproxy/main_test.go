@@ -42,8 +42,9 @@ func TestMain(m *testing.M) {
 
 // proxyProc is a running edgeproxy process.
 type proxyProc struct {
-	cmd  *exec.Cmd
-	addr string
+	cmd   *exec.Cmd
+	addr  string
+	admin string
 	logs *bytes.Buffer
 	done chan error
 }
@@ -62,13 +63,17 @@ func freePort(t *testing.T) string {
 // admin are added) and waits until it accepts connections.
 func startProc(t *testing.T, yaml string) *proxyProc {
 	t.Helper()
-	addr := freePort(t)
+	addr, admin := freePort(t), freePort(t)
 	cfg := filepath.Join(t.TempDir(), "edgeproxy.yaml")
-	full := fmt.Sprintf("listen: %q\nadmin: %q\nname: proc-test\n%s", addr, freePort(t), yaml)
+	logLine := "log:\n  path: \"off\"\n"
+	if strings.Contains(yaml, "log:") {
+		logLine = ""
+	}
+	full := fmt.Sprintf("listen: %q\nadmin: %q\nname: proc-test\n%s%s", addr, admin, logLine, yaml)
 	if err := os.WriteFile(cfg, []byte(full), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &proxyProc{addr: addr, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &proxyProc{addr: addr, admin: admin, logs: &bytes.Buffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, "--config", cfg)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
