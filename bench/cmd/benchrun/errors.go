@@ -1,0 +1,10 @@
+package main
+
+import "errors"
+
+// errNoSummary means wrk's output lacks the "N requests in T" line: wrk
+// did not run to the end.
+var errNoSummary = errors.New("benchrun: wrk output has no summary (\"requests in\" line)")
+
+// errBadStat means a /proc/<pid>/stat line could not be read.
+var errBadStat = errors.New("benchrun: malformed /proc stat")

@@ -1,0 +1,146 @@
+// Command benchrun is the orchestrator of edgeproxy's load-test harness.
+//
+// It starts a backing origin (bench/origin), then for each round, each
+// scenario and each product starts that product fresh on 127.0.0.1 (peers
+// from the templates in bench/peers), warms it, drives the scenario's load
+// (wrk with bench/wrk scripts, bench/tunnel, bench/idle), reads the
+// server's CPU and memory from /proc, checks that hits were hits, and stops
+// it by pid. Products are interleaved within each round, so every round
+// compares them under the same machine weather. Finally it writes
+// results.json, report.md (with the targets section) and chart.png.
+//
+// bench/run is the operator's entry point: it installs the peers, builds
+// the tools and calls benchrun.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is benchrun's command line.
+type config struct {
+	scenarios   []string
+	products    []string
+	duration    time.Duration
+	reps        int
+	idleConns   int
+	out         string
+	benchDir    string // bench/ (peers/, wrk/)
+	toolDir     string // built bench tools: origin, ceiling, idle, tunnel
+	edgeproxy   string // path of the edgeproxy binary
+	cacheMiB    int64
+	tunnelBytes int64
+	wrkTimeout  string
+	noPin       bool
+	profile     bool
+}
+
+func names[T any](xs []T, name func(T) string) string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, name(x))
+	}
+	return strings.Join(s, ",")
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
+	scen := fs.String("scenarios", names(allScenarios, func(s scenario) string { return s.name }), "comma-separated scenarios")
+	prods := fs.String("products", names(products(), func(p *product) string { return p.name }), "comma-separated products")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured duration of each wrk run (whole seconds)")
+	fs.IntVar(&c.reps, "reps", 3, "rounds: every scenario runs this many times per product, interleaved")
+	fs.IntVar(&c.idleConns, "conns-idle", 10000, "connections held in idle-10k")
+	fs.StringVar(&c.out, "out", "", "results directory (default bench/results/<YYYY-MM-DD-HHMM>)")
+	fs.StringVar(&c.benchDir, "bench-dir", "bench", "the bench/ directory")
+	fs.StringVar(&c.toolDir, "tool-dir", "bench/.build", "directory of the built bench tools")
+	fs.StringVar(&c.edgeproxy, "edgeproxy", "bin/edgeproxy", "edgeproxy binary")
+	fs.Int64Var(&c.cacheMiB, "cache-mib", 512, "common cache size given to every caching product, MiB")
+	fs.Int64Var(&c.tunnelBytes, "tunnel-bytes", 1<<30, "bytes moved per tunnel transfer")
+	fs.StringVar(&c.wrkTimeout, "wrk-timeout", "5s", "wrk --timeout: a response slower than this counts as a socket error")
+	fs.BoolVar(&c.noPin, "no-pin", false, "do not pin load and server to separate CPUs")
+	fs.BoolVar(&c.profile, "profile", true, "fetch edgeproxy CPU profiles for missed targets")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	c.scenarios = splitList(*scen)
+	c.products = splitList(*prods)
+	for _, s := range c.scenarios {
+		if _, ok := scenarioByName(s); !ok {
+			return c, fmt.Errorf("unknown scenario %q (have %s)", s, names(allScenarios, func(s scenario) string { return s.name }))
+		}
+	}
+	known := make(map[string]bool)
+	for _, p := range products() {
+		known[p.name] = true
+	}
+	for _, p := range c.products {
+		if !known[p] {
+			return c, fmt.Errorf("unknown product %q", p)
+		}
+	}
+	switch {
+	case c.duration < time.Second || c.duration%time.Second != 0:
+		return c, errors.New("-duration must be whole seconds, at least 1s")
+	case c.reps < 1:
+		return c, errors.New("-reps must be at least 1")
+	case c.idleConns < 1:
+		return c, errors.New("-conns-idle must be at least 1")
+	}
+	if c.out == "" {
+		c.out = filepath.Join(c.benchDir, "results", time.Now().Format("2006-01-02-1504"))
+	}
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(2)
+	}
+	h, err := newHarness(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(1)
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "\nbenchrun: %v: stopping every process it started\n", s)
+		procs.stopAll()
+		h.cleanup()
+		os.Exit(130)
+	}()
+
+	err = h.run()
+	procs.stopAll()
+	h.cleanup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(1)
+	}
+}
