@@ -92,7 +92,38 @@ func (ex *exchange) streamLarge(w sink) {
 	ex.code, ex.status = codeMemHit, ex.plan.status
 	closing := ex.close || ex.s.draining.Load()
 	r := ex.plan.ranges[0]
-	ex.pump(w, io.NewSectionReader(ex.large, r.Start, r.Len()), ex.hhead, frameLength, r.Len(), closing)
+	ex.sendRef(w, ex.large, ex.hhead, r.Start, r.Len(), closing)
+}
+
+// sendRef writes length bytes of a tier-L body from start, behind head,
+// straight from the cache's chunks: no copy, one write per chunk. The chunks
+// never change and stay reachable while a write refers to them.
+func (ex *exchange) sendRef(w sink, ref *cache.Ref, head []byte, start, length int64, closing bool) {
+	off, end := start, start+length
+	if length == 0 {
+		w.finish(head, nil, nil, closing)
+		return
+	}
+	for off < end {
+		c := ref.Chunk(off)
+		if c == nil {
+			w.abort()
+			return
+		}
+		if rest := end - off; int64(len(c)) > rest {
+			c = c[:rest]
+		}
+		off += int64(len(c))
+		if off == end {
+			w.finish(head, c, nil, closing)
+			return
+		}
+		if err := w.write(head, c, nil); err != nil {
+			w.abort()
+			return
+		}
+		head = nil
+	}
 }
 
 // roundTrip fetches from the origin and relays the answer into w, which
@@ -104,7 +135,9 @@ func (ex *exchange) roundTrip(w sink) {
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
-	if err := ex.s.client.Do(ex.req, resp); err != nil {
+	err := ex.s.client.Do(ex.req, resp)
+	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
+	if err != nil {
 		ex.s.log.Debug("origin fetch failed", "url", ex.url(), "err", err)
 		if ex.body != nil && !ex.body.done() {
 			ex.close = true // the rest of the body is still on the socket
@@ -224,6 +257,9 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 					return
 				}
 			}
+		}
+		if err == io.EOF && cl == -1 && ex.resp != nil && originClosed(ex.resp) {
+			err = io.ErrUnexpectedEOF // the connection closed between chunks
 		}
 		if err == io.EOF {
 			break

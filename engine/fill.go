@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"io"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -94,6 +93,7 @@ func (ex *exchange) fetchCached(w sink) {
 	defer fasthttp.ReleaseResponse(resp)
 	ex.reqTime = time.Now()
 	err := ex.s.client.Do(ex.req, resp)
+	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
 	status := resp.StatusCode()
 	switch {
 	case err != nil || status >= 500:
@@ -101,7 +101,7 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.flight.Cancel()
 			ex.flight = nil
 		}
-		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && ex.serveStored(w, true, "stale") {
+		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && ex.serveStored(w, true, "fwd=stale") {
 			ex.code = codeRefreshFailOld
 			return // RFC 5861 §4: the stale response stands in for the error
 		}
@@ -111,18 +111,21 @@ func (ex *exchange) fetchCached(w sink) {
 		}
 	case ex.mode == cacheRevalidate && status == 304:
 		m := ex.meta(resp)
-		c.Freshen(ex.key, &ex.creq, &m)
+		freshened := c.Freshen(ex.key, &ex.creq, &m)
 		_ = resp.CloseBodyStream()
-		if ex.serveStored(w, true, "stale; fwd-status=304") {
+		if freshened && ex.serveStored(w, true, "fwd=stale; fwd-status=304") {
 			ex.code = codeRefreshUnmodified
 			return
 		}
-		// The entry went away meanwhile: fetch it whole.
+		// The 304 did not select the stored response (RFC 9111 §4.3.3), or
+		// the entry went away meanwhile: fetch it whole.
 		ex.req.Header.Del("If-None-Match")
 		ex.req.Header.Del("If-Modified-Since")
 		ex.mode = cacheNone
 		resp.Reset()
-		if err := ex.s.client.Do(ex.req, resp); err != nil {
+		err := ex.s.client.Do(ex.req, resp)
+		resp.Header.SetNoDefaultContentType(true)
+		if err != nil {
 			ex.replyError(w, err)
 			return
 		}
@@ -282,14 +285,7 @@ func (ex *exchange) serveStored(w sink, stale bool, fwd string) bool {
 		if len(plan.ranges) > 1 { // answered whole from a worker
 			plan = hitPlan{status: h.Status, length: h.Size}
 		}
-		head = appendHitHead(w.buffer(), &h, &plan, ex.s.set.name, 0, closing)
-		if fwd != "" {
-			head = append(head[:len(head)-2], "Cache-Status: "...)
-			head = append(head, ex.s.set.name...)
-			head = append(head, "; fwd="...)
-			head = append(head, fwd...)
-			head = append(head, "\r\n\r\n"...)
-		}
+		head = appendHitHead(w.buffer(), &h, &plan, ex.s.set.name, 0, closing, fwd)
 		ok = true
 		if plan.noBody {
 			return
@@ -318,6 +314,6 @@ func (ex *exchange) serveStored(w sink, stale bool, fwd string) bool {
 		return true
 	}
 	defer large.Release()
-	ex.pump(w, io.NewSectionReader(large, plan.ranges[0].Start, plan.ranges[0].Len()), head, frameLength, plan.ranges[0].Len(), closing)
+	ex.sendRef(w, large, head, plan.ranges[0].Start, plan.ranges[0].Len(), closing)
 	return true
 }

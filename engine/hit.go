@@ -67,7 +67,11 @@ func ifRangeMatches(v []byte, h *cache.Hit) bool {
 // appendHitHead serialises the head of a cached answer: the stored fields,
 // Age (RFC 9111 §4.2.3, §5.1), the framing of the plan, and the cache's own
 // reporting: X-Cache as Squid writes it and Cache-Status (RFC 9211).
-func appendHitHead(dst []byte, h *cache.Hit, p *hitPlan, name string, multipartLen int64, close bool) []byte {
+//
+// fwd, when not empty, is the Cache-Status fwd parameter of an answer that
+// needed the origin (a revalidation, a stale answer to an error): the
+// stored response is served, but it was forwarded, not hit (RFC 9211 §2).
+func appendHitHead(dst []byte, h *cache.Hit, p *hitPlan, name string, multipartLen int64, close bool, fwd string) []byte {
 	dst = codec.AppendStatusLine(dst, p.status)
 	multipart := len(p.ranges) > 1
 	if multipart {
@@ -94,7 +98,13 @@ func appendHitHead(dst []byte, h *cache.Hit, p *hitPlan, name string, multipartL
 	dst = append(dst, name...)
 	dst = append(dst, "\r\nCache-Status: "...)
 	dst = append(dst, name...)
-	dst = append(dst, "; hit; ttl="...)
+	if fwd != "" {
+		dst = append(dst, "; "...)
+		dst = append(dst, fwd...)
+	} else {
+		dst = append(dst, "; hit"...)
+	}
+	dst = append(dst, "; ttl="...)
 	dst = strconv.AppendInt(dst, int64(h.TTL.Seconds()), 10)
 	dst = append(dst, "\r\nVia: 1.1 "...)
 	dst = append(dst, name...)

@@ -52,6 +52,9 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 	hs.cc, hs.r = nil, nil
 	switch {
 	case hs.served:
+		if d == cache.StaleWhileRevalidate {
+			cc.s.refresh(hs, buf[:n], cc.remote.String())
+		}
 		_, _ = cc.c.Discard(n)
 		if hs.large != nil {
 			return cc.streamLarge(r, hs), true, d
@@ -61,9 +64,6 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 			code = codeINMHit
 		}
 		cc.logLocal(r, hs.status, hs.bytes, code, cc.user)
-		if d == cache.StaleWhileRevalidate {
-			cc.s.refresh(hs, buf[:n], cc.remote.String())
-		}
 		if hs.close {
 			return cc.closeWhenDrained(), true, d
 		}
@@ -98,7 +98,7 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 			mlen = multipartLength(&p, ctype, h.Size, hs.parts)
 		}
 	}
-	l.out = appendHitHead(l.out[:0], &h, &p, l.s.set.name, mlen, hs.close)
+	l.out = appendHitHead(l.out[:0], &h, &p, l.s.set.name, mlen, hs.close, "")
 	hs.status, hs.bytes = p.status, int64(len(l.out))
 	if !p.noBody {
 		hs.bytes += p.length
@@ -109,6 +109,9 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 	if h.Large != nil && !p.noBody {
 		h.Large.Retain()
 		hs.large, hs.plan = h.Large, p
+		// The plan goes to a worker: its ranges must not alias the loop's
+		// scratch.
+		hs.plan.ranges = append([]codec.ByteRange(nil), p.ranges...)
 		if len(p.ranges) == 0 {
 			hs.plan.ranges = []codec.ByteRange{{Start: 0, End: h.Size - 1}}
 		}

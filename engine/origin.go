@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"time"
@@ -44,7 +45,9 @@ func newOriginClient(dialer *fasthttp.TCPDialer, t originTimeouts, maxConnsPerHo
 				}
 				return nil, err
 			}
-			return &deadlineConn{Conn: c, firstByte: t.firstByte, idle: t.idle}, nil
+			dc := &deadlineConn{Conn: c, firstByte: t.firstByte, idle: t.idle}
+			dc.local = connAddr{Addr: c.LocalAddr(), conn: dc}
+			return dc, nil
 		},
 	}
 }
@@ -69,6 +72,28 @@ type deadlineConn struct {
 	net.Conn
 	firstByte, idle time.Duration
 	awaiting        atomic.Bool // a request was written and no response byte read yet
+	eof             atomic.Bool // a read met the end of the connection
+	local           connAddr
+}
+
+// connAddr is the local address of an origin connection, and the way back
+// to it from a fasthttp.Response, which keeps the LocalAddr of the
+// connection it was read from.
+type connAddr struct {
+	net.Addr
+	conn *deadlineConn
+}
+
+// LocalAddr returns the connection's local address, carrying the connection.
+func (c *deadlineConn) LocalAddr() net.Addr { return &c.local }
+
+// originClosed reports whether the connection resp was read from met its
+// end. fasthttp returns the same io.EOF for a chunked body that ended with
+// its last chunk and for a connection that closed where the next chunk was
+// due; only the second reads the end of the connection.
+func originClosed(resp *fasthttp.Response) bool {
+	a, ok := resp.LocalAddr().(*connAddr)
+	return ok && a.conn.eof.Load()
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
@@ -83,6 +108,9 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 && awaiting {
 		c.awaiting.Store(false)
+	}
+	if n == 0 && err == io.EOF {
+		c.eof.Store(true)
 	}
 	// A timeout is returned as the runtime's own error: fasthttp recognises
 	// it by its Timeout method, not by unwrapping.
