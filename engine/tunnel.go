@@ -27,6 +27,15 @@ import (
 // TCPConn.ReadFrom, which on Linux moves the bytes with splice(2) through a
 // pipe without copying them into user space, so memory per tunnel is two
 // goroutine stacks and the kernel's socket buffers, whatever the rates.
+//
+// Measured (bench/tunnelloop, 2 shared cores, medians of 3): a 1 GiB
+// transfer ran at 39% of a direct loopback transfer through this design and
+// at 36-39% through the one-loop design when it survived, with 20% less
+// proxy CPU per GiB here; a reader at 50 MB/s was carried here with no
+// memory growth, while the one-loop design either closed the tunnel (at a
+// 1 or 16 MiB watermark) or buffered about 200 MiB for it. The one-loop
+// design is cheaper idle: 3 KiB and 2 descriptors per tunnel against 16 KiB
+// and 6 (two sockets and the splice pipes of the two waiting reads).
 
 // spliceStep bounds one ReadFrom call, so that each direction reports
 // progress (for the idle timeout) at least every spliceStep bytes.
