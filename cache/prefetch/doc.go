@@ -1,0 +1,25 @@
+// Package prefetch learns which URLs follow which from a stream of
+// (client, URL) requests, so that the proxy can fetch them before they are
+// asked for: the dependency graph of Padmanabhan and Mogul ("Using
+// Predictive Prefetching to Improve World Wide Web Latency", 1996).
+//
+// Graph. Each client has a window of its last w requests. When client c
+// asks for B, every distinct A in c's window, newest first up to an earlier
+// request of B, gains one on its arc A→B; every request of A adds one to
+// count(A). So count(A→B) counts the requests of A that were followed by B
+// within w requests of the same client, and p(A→B) = count(A→B) / count(A)
+// is at most 1. The arcs of A with p ≥ Threshold, strongest first, are A's
+// prefetch set.
+//
+// Bounds. A node keeps its MaxArcs strongest arcs, and a new successor
+// replaces the weakest. Nodes are kept in least-recently-requested order and
+// the oldest goes when there are MaxNodes; client windows likewise, up to
+// MaxClients. Every AgeEvery observations all counts are halved, so the
+// graph follows changing traffic, and nodes whose count reaches zero go.
+// URLs are interned once per node under their xxhash; arcs hold only the
+// hash, and an arc whose target node has gone is not reported.
+//
+// Logs. ReadSquid and ReadCommon read Squid native and Common/Combined Log
+// Format access logs; Replay and RunReport measure on a log how many
+// requests the graph would have predicted, learning as it goes.
+package prefetch
