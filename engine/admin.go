@@ -10,9 +10,10 @@ import (
 	"edgeproxy/engine/config"
 )
 
-// Admin is the admin listener: health and profiling for operators, on its
-// own address (127.0.0.1:9128 by default) so it is never exposed with the
-// proxy port.
+// Admin is the admin listener, on its own address (127.0.0.1:9128 by
+// default) so it is never exposed with the proxy port: /metrics (Prometheus
+// text format), /stats (JSON, with per-client and per-user accounting),
+// POST /stats/reset, /healthz, POST /reload and /debug/pprof/.
 type Admin struct {
 	srv *http.Server
 	ln  net.Listener
@@ -35,6 +36,27 @@ func NewAdmin(s *Server, addr string) (*Admin, error) {
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if err := s.stats.WritePrometheus(w); err != nil {
+			s.log.Warn("metrics", "err", err)
+		}
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		extra := map[string]any{"name": s.set.name, "uptime_seconds": int64(time.Since(s.start).Seconds())}
+		if s.cache != nil {
+			extra["cache"] = s.cache.Stats()
+		}
+		if err := s.LastReload(); err != nil {
+			extra["last_reload_error"] = err.Error()
+		}
+		_ = s.stats.WriteJSON(w, extra)
+	})
+	mux.HandleFunc("POST /stats/reset", func(w http.ResponseWriter, _ *http.Request) {
+		s.stats.ResetAccounts()
+		_, _ = w.Write([]byte("accounting reset\n"))
 	})
 	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, _ *http.Request) {
 		if err := s.Reload(); err != nil {

@@ -211,6 +211,7 @@ type bodyReader struct {
 	dec      codec.ChunkedDecoder
 	rest     []byte // decoded bytes that did not fit the caller's buffer
 	finished bool
+	total    int64 // body bytes handed on
 }
 
 func newBodyReader(nc net.Conn, u upload, idle time.Duration) *bodyReader {
@@ -224,7 +225,8 @@ func (b *bodyReader) done() bool { return b.finished && len(b.rest) == 0 }
 // buffered reports bytes read past the body: a request pipelined behind it.
 func (b *bodyReader) buffered() int { return b.br.Buffered() }
 
-func (b *bodyReader) Read(p []byte) (int, error) {
+func (b *bodyReader) Read(p []byte) (n int, err error) {
+	defer func() { b.total += int64(n) }()
 	if len(b.rest) > 0 {
 		n := copy(p, b.rest)
 		b.rest = b.rest[n:]

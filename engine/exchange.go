@@ -135,7 +135,11 @@ func (ex *exchange) roundTrip(w sink) {
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
+	began := time.Now()
+	ex.s.stats.OriginConns().Add(1)
 	err := ex.s.client.Do(ex.req, resp)
+	ex.s.stats.OriginConns().Add(-1)
+	ex.s.stats.ObserveOrigin(time.Since(began))
 	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
 	if err != nil {
 		ex.s.log.Debug("origin fetch failed", "url", ex.url(), "err", err)

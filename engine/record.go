@@ -6,6 +6,7 @@ import (
 
 	"edgeproxy/codec"
 	"edgeproxy/engine/accesslog"
+	"edgeproxy/engine/metrics"
 )
 
 // Squid result codes, as the access log writes them.
@@ -36,6 +37,11 @@ func view(b []byte) string {
 // logLocal records a request answered on the event loop: a hit, a refusal,
 // a local page. It allocates nothing.
 func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, user string) {
+	o := metrics.Outcome{
+		Method: view(r.Method), Status: status, Result: code, BytesIn: int64(len(r.Target)),
+		BytesOut: bytes, Client: cc.remote, User: user, Hit: code == codeMemHit || code == codeINMHit,
+	}
+	cc.s.stats.Record(&o)
 	w := cc.s.alog
 	if w == nil {
 		return
@@ -66,13 +72,21 @@ func protoOf(minor uint8) string {
 
 // logDone records an exchange a worker finished.
 func (ex *exchange) logDone() {
-	w := ex.s.alog
-	if w == nil || ex.cc == nil {
+	if ex.cc == nil {
 		return
 	}
 	code := ex.code
 	if code == "" {
 		code = codeMiss
+	}
+	o := metrics.Outcome{
+		Method: ex.method, Status: ex.status, Result: code, BytesIn: int64(len(ex.target)) + ex.bodyIn(),
+		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: code == codeMemHit || code == codeRefreshUnmodified,
+	}
+	ex.s.stats.Record(&o)
+	w := ex.s.alog
+	if w == nil {
+		return
 	}
 	hier := accesslog.HierDirect
 	if ex.peer == "" {
@@ -93,4 +107,15 @@ func (ex *exchange) logDone() {
 		Peer:      ex.peer,
 	}
 	w.Log(&rec)
+}
+
+// bodyIn is the request body bytes the exchange forwarded.
+func (ex *exchange) bodyIn() int64 {
+	if ex.body != nil {
+		return ex.body.total
+	}
+	if ex.req != nil {
+		return int64(len(ex.req.Body()))
+	}
+	return 0
 }

@@ -18,6 +18,7 @@ import (
 	"edgeproxy/cache"
 	"edgeproxy/engine/accesslog"
 	"edgeproxy/engine/config"
+	"edgeproxy/engine/metrics"
 )
 
 // Server is a running forward proxy. Create it with New, run it with Serve,
@@ -30,6 +31,7 @@ type Server struct {
 	client *fasthttp.Client
 	cache  *cache.Cache      // nil when cache.enabled is false
 	alog   *accesslog.Writer // nil when log.path is off
+	stats  *metrics.Registry
 	pol    atomic.Pointer[policy]
 	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
@@ -106,6 +108,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	srv.pol.Store(pol)
+	srv.stats = metrics.New()
+	srv.stats.SetCollector(srv.collect)
 	if cfg.Log.Path != config.LogOff {
 		f, err := accesslog.ParseFormat(cfg.Log.Format)
 		if err != nil {

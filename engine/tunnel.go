@@ -12,6 +12,7 @@ import (
 
 	"edgeproxy/codec"
 	"edgeproxy/engine/accesslog"
+	"edgeproxy/engine/metrics"
 )
 
 // Tunnels: why the sockets leave the event loop.
@@ -84,6 +85,8 @@ type tunnel struct {
 // log records the tunnel when it closes, with the bytes sent to the client,
 // as Squid does.
 func (t *tunnel) log() {
+	t.s.stats.Record(&metrics.Outcome{Method: "CONNECT", Status: t.status, Result: codeTunnel,
+		BytesOut: t.toClient.Load(), Client: t.client, User: t.user})
 	if t.s.alog == nil {
 		return
 	}
@@ -121,6 +124,8 @@ func (t *tunnel) run(fd int) {
 	}
 	defer up.Close() //nolint:errcheck
 	t.status, t.peer = 200, up.RemoteAddr().String()
+	t.s.stats.Tunnels().Add(1)
+	defer t.s.stats.Tunnels().Add(-1)
 	_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
 	if _, err := nc.Write(established); err != nil {
 		return
