@@ -150,7 +150,7 @@ func (d *ChunkedDecoder) sizeLine(b []byte) (int, error) {
 	var size int64
 	i := 0
 	for ; i < len(line); i++ {
-		v := unhex(line[i])
+		v := HexValue(line[i])
 		if v < 0 {
 			break
 		}
@@ -194,8 +194,8 @@ func chunkExt(ext []byte) bool {
 	return true
 }
 
-// unhex returns the value of hex digit c, or -1.
-func unhex(c byte) int {
+// HexValue returns the value of hex digit c, or -1.
+func HexValue(c byte) int {
 	switch {
 	case '0' <= c && c <= '9':
 		return int(c - '0')

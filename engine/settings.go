@@ -14,7 +14,6 @@ import (
 type settings struct {
 	listen       string
 	name         string
-	via          []byte // "1.1 name"
 	loops        int
 	workers      int
 	forwardedFor config.ForwardedFor
@@ -68,7 +67,6 @@ func newSettings(cfg *config.Config) (*settings, error) {
 	if s.loops <= 0 {
 		s.loops = runtime.GOMAXPROCS(0)
 	}
-	s.via = append([]byte("1.1 "), s.name...)
 	for _, p := range *cfg.Tunnel.AllowedPorts {
 		if p <= 0 || p > 65535 {
 			return nil, fmt.Errorf("engine: tunnel port %d out of range", p)

@@ -165,7 +165,7 @@ func parseNC(b []byte) (uint32, bool) {
 	}
 	var n uint32
 	for _, c := range b {
-		v := hexVal(c)
+		v := codec.HexValue(c)
 		if v < 0 {
 			return 0, false
 		}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"edgeproxy/codec"
 	"fmt"
 	"os"
 	"strings"
@@ -87,22 +88,9 @@ func loadHtdigest(path, realm string) (users map[string]*digestUser, hasMD5, has
 
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if hexVal(s[i]) < 0 {
+		if codec.HexValue(s[i]) < 0 {
 			return false
 		}
 	}
 	return true
-}
-
-// hexVal returns the value of a hex digit, or -1.
-func hexVal(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
-	case 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }
