@@ -164,8 +164,13 @@ const memoryHeadroom = 0.25
 
 // serve runs the proxy until SIGTERM or SIGINT, then drains it.
 func serve(cfg *config.Config, path string, log *slog.Logger) int {
-	rt := tuning.ApplyRuntime(int64(cfg.Cache.Memory+cfg.Cache.LargeMemory), memoryHeadroom)
-	log.Info("runtime", "settings", rt.String())
+	var cacheMem, cacheLarge int64
+	if *cfg.Cache.Enabled {
+		cacheMem, cacheLarge = int64(cfg.Cache.Memory), int64(cfg.Cache.LargeMemory)
+	}
+	rt := tuning.ApplyRuntime(cacheMem+cacheLarge, memoryHeadroom)
+	gcPercent, gcSource := tuning.ApplyGC(cacheMem)
+	log.Info("runtime", "settings", rt.String(), "GOGC", gcPercent, "GOGC_source", gcSource)
 	if rt.Warning != "" {
 		log.Warn(rt.Warning)
 	}
