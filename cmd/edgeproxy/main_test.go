@@ -187,6 +187,13 @@ func TestCurl(t *testing.T) {
 			fmt.Fprintf(w, "%d %s", n, hex.EncodeToString(h.Sum(nil)))
 			return
 		}
+		if r.URL.Path == "/chunked" {
+			for _, part := range []string{"chun", "ked ", "body"} {
+				io.WriteString(w, part)
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
 		w.Header().Set("Content-Length", "5")
 		io.WriteString(w, "hello")
 	}))
@@ -196,6 +203,10 @@ func TestCurl(t *testing.T) {
 
 	if out, err := curl(t, "-x", proxy, "http://"+origin+"/"); err != nil || out != "hello" {
 		t.Errorf("GET: got %q, %v", out, err)
+	}
+	if out, err := curl(t, "-x", proxy, "-D", "-", "http://"+origin+"/chunked"); err != nil ||
+		!strings.Contains(out, "Transfer-Encoding: chunked") || !strings.HasSuffix(out, "chunked body") {
+		t.Errorf("chunked GET: got %q, %v", out, err)
 	}
 	if out, err := curl(t, "-x", proxy, "-I", "http://"+origin+"/"); err != nil || !strings.Contains(out, "Via: 1.1 proc-test") {
 		t.Errorf("HEAD: got %q, %v", out, err)

@@ -238,3 +238,33 @@ func TestAccessLogGoAccess(t *testing.T) {
 		t.Errorf("goaccess did not parse all %d lines:\n%.600s", n, out)
 	}
 }
+
+// /proxy.pac and /wpad.dat on the proxy port: a PAC file that names this
+// proxy as the client reached it, with DIRECT for pac.direct_domains.
+func TestPAC(t *testing.T) {
+	p := startProc(t, "pac:\n  direct_domains: [corp.example, intranet.test]\n")
+	for _, path := range []string{"/proxy.pac", "/wpad.dat"} {
+		resp, err := http.Get("http://" + p.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ns-proxy-autoconfig" {
+			t.Errorf("%s: got %d %q", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		for _, want := range []string{
+			"function FindProxyForURL(url, host)",
+			`return "PROXY ` + p.addr + `; DIRECT"`,
+			`dnsDomainIs(host, ".corp.example")`,
+			`host == "intranet.test"`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("%s lacks %q:\n%s", path, want, body)
+			}
+		}
+	}
+	if resp, err := http.Get("http://" + p.addr + "/other"); err != nil || resp.StatusCode != 400 {
+		t.Errorf("another origin-form request: got %v %v, want 400", resp, err)
+	}
+}
