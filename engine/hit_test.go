@@ -5,9 +5,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"edgeproxy/engine/config"
 )
 
 // hitClient sends one request again and again over a connection and reads
@@ -57,11 +60,16 @@ func cachedOrigin(tb testing.TB, body string) string {
 }
 
 // A cache hit is answered on the event loop without a single allocation:
-// parse, key, lookup and write.
+// parse, key, lookup, write, metrics and the access-log record.
 func TestHitAllocatesNothing(t *testing.T) {
+	t.Run("log off", func(t *testing.T) { testHitAllocs(t, config.LogOff) })
+	t.Run("squid log on", func(t *testing.T) { testHitAllocs(t, filepath.Join(t.TempDir(), "access.log")) })
+}
+
+func testHitAllocs(t *testing.T, logPath string) {
 	body := strings.Repeat("x", 1024)
 	origin := cachedOrigin(t, body)
-	s := startProxy(t, nil)
+	s := startProxy(t, func(c *config.Config) { c.Log.Path = logPath })
 	hc := newHitClient(t, s, origin+"/obj", len(body))
 	hc.do(t) // miss, stored
 	time.Sleep(50 * time.Millisecond)
