@@ -243,9 +243,10 @@ func indexOf(b []byte, s string) int {
 }
 
 // purge answers PURGE <absolute URL>: every stored variant of the URL is
-// removed. Only clients in the admin networks (loopback) may purge.
+// removed. Only clients in the admin networks (acl.admin_file, by default
+// loopback) may purge.
 func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
-	if !cc.remote.IsLoopback() {
+	if !cc.s.pol.Load().admin.Contains(cc.remote) {
 		return cc.refuse(r, n, ErrPurgeDenied)
 	}
 	status := 404

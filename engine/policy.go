@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 // never changed once published.
 type policy struct {
 	clients *acl.ClientPolicy
+	admin   *acl.PrefixSet      // clients that may PURGE
 	rules   *acl.Rules          // nil when there are no rules
 	auth    *auth.Authenticator // nil when no password file is configured
 	pac     []byte              // body of /proxy.pac, without the proxy address
@@ -37,6 +39,13 @@ func buildPolicy(cfg *config.Config, prev *policy) (*policy, error) {
 		if p.clients.Deny, err = acl.LoadPrefixFile(cfg.ACL.DenyFile); err != nil {
 			return nil, fmt.Errorf("acl.deny_file: %w", err)
 		}
+	}
+	if cfg.ACL.AdminFile != "" {
+		if p.admin, err = acl.LoadPrefixFile(cfg.ACL.AdminFile); err != nil {
+			return nil, fmt.Errorf("acl.admin_file: %w", err)
+		}
+	} else {
+		p.admin = loopback()
 	}
 	if len(cfg.Rules) > 0 {
 		if p.rules, err = acl.Compile(cfg.Rules); err != nil {
@@ -75,4 +84,12 @@ func pacTemplate(direct []string) []byte {
 	}
 	b.WriteString("  return \"PROXY %PROXY%; DIRECT\";\n}\n")
 	return []byte(b.String())
+}
+
+// loopback is the default admin network: this machine only.
+func loopback() *acl.PrefixSet {
+	s := &acl.PrefixSet{}
+	s.Insert(netip.MustParsePrefix("127.0.0.0/8"))
+	s.Insert(netip.MustParsePrefix("::1/128"))
+	return s
 }

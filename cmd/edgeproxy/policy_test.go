@@ -268,3 +268,27 @@ func TestPAC(t *testing.T) {
 		t.Errorf("another origin-form request: got %v %v, want 400", resp, err)
 	}
 }
+
+// PURGE is allowed only from acl.admin_file's networks (loopback without
+// one): from elsewhere it is refused with 403 and removes nothing.
+func TestPurgeAdminACL(t *testing.T) {
+	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "cached")
+	}))
+	admin := filepath.Join(t.TempDir(), "admin.txt")
+	_ = os.WriteFile(admin, []byte("10.0.0.0/8\n"), 0o644)
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"loopback by default", "", "200"},
+		{"not in acl.admin_file", "acl:\n  admin_file: " + admin + "\n", "403"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProc(t, tc.yaml)
+			_, _ = curl(t, "-x", "http://"+p.addr, "-o", "/dev/null", "http://"+origin+"/obj")
+			out, _ := curl(t, "-x", "http://"+p.addr, "-X", "PURGE", "-o", "/dev/null", "-w", "%{http_code}", "http://"+origin+"/obj")
+			if out != tc.want {
+				t.Errorf("PURGE: got %s, want %s", out, tc.want)
+			}
+		})
+	}
+}

@@ -85,6 +85,9 @@ type ACL struct {
 	AllowFile string `yaml:"allow_file"`
 	// DenyFile lists addresses refused even inside an allowed network.
 	DenyFile string `yaml:"deny_file"`
+	// AdminFile lists the client networks that may send PURGE on the proxy
+	// port. If empty, loopback only.
+	AdminFile string `yaml:"admin_file"`
 }
 
 // Auth configures proxy authentication (RFC 9110 §11.7).
