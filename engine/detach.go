@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -115,24 +116,8 @@ type connSink struct {
 	nc   net.Conn
 	idle time.Duration
 	head []byte
-	bufs [2]*[chunk]byte
 	vec  net.Buffers
-}
-
-func (w *connSink) chunk(i int) *[chunk]byte {
-	if w.bufs[i] == nil {
-		w.bufs[i] = getChunk()
-	}
-	return w.bufs[i]
-}
-
-func (w *connSink) free() {
-	for i, b := range w.bufs {
-		if b != nil {
-			chunks.Put(b)
-			w.bufs[i] = nil
-		}
-	}
+	readBufs
 }
 
 func (w *connSink) buffer() []byte {
@@ -215,7 +200,7 @@ type bodyReader struct {
 }
 
 func newBodyReader(nc net.Conn, u upload, idle time.Duration) *bodyReader {
-	src := io.MultiReader(&sliceReader{b: u.leftover}, nc)
+	src := io.MultiReader(bytes.NewReader(u.leftover), nc)
 	return &bodyReader{nc: nc, br: bufio.NewReaderSize(src, 64<<10), idle: idle, left: u.length, chunked: u.chunked}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"time"
@@ -194,7 +195,7 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 
 	var stream io.Reader = resp.BodyStream()
 	if stream == nil {
-		stream = bytesReader(resp.Body())
+		stream = bytes.NewReader(resp.Body())
 	}
 	ex.pump(w, stream, head, framing, int64(cl), closing)
 }
@@ -306,19 +307,3 @@ var (
 	crlf      = []byte("\r\n")
 	lastChunk = []byte(codec.LastChunk)
 )
-
-// bytesReader adapts a body that fasthttp already buffered.
-func bytesReader(b []byte) io.Reader {
-	return &sliceReader{b: b}
-}
-
-type sliceReader struct{ b []byte }
-
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}

@@ -248,12 +248,15 @@ func maxForwards(r *codec.Request) (int, bool) {
 	return parseMaxForwards(v)
 }
 
-func parseMaxForwards(v []byte) (int, bool) {
-	if len(v) == 0 || len(v) > 9 {
+func parseMaxForwards(v []byte) (int, bool) { return parseDecimal(v, 9) }
+
+// parseDecimal parses 1 to maxDigits decimal digits.
+func parseDecimal(b []byte, maxDigits int) (int, bool) {
+	if len(b) == 0 || len(b) > maxDigits {
 		return 0, false
 	}
 	n := 0
-	for _, c := range v {
+	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}

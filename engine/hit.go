@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"strconv"
 
 	"edgeproxy/cache"
@@ -113,50 +114,39 @@ func appendHitHead(dst []byte, h *cache.Hit, p *hitPlan, name string, multipartL
 	return append(dst, "\r\n"...)
 }
 
+// nextLine splits the first field line ("Name: value\r\n") off a stored
+// header block.
+func nextLine(block []byte) (line, rest []byte) {
+	end := bytes.IndexByte(block, '\n') + 1
+	if end == 0 {
+		end = len(block)
+	}
+	return block[:end], block[end:]
+}
+
+// isField reports whether line is a field line named name.
+func isField(line []byte, name string) bool {
+	return len(line) > len(name) && line[len(name)] == ':' && codec.EqualFold(line[:len(name)], name)
+}
+
 // appendWithout appends the field lines of block except those named name.
 func appendWithout(dst, block []byte, name string) []byte {
-	for len(block) > 0 {
-		end := 0
-		for end < len(block) && block[end] != '\n' {
-			end++
+	for line, rest := nextLine(block); len(line) > 0; line, rest = nextLine(rest) {
+		if !isField(line, name) {
+			dst = append(dst, line...)
 		}
-		if end < len(block) {
-			end++
-		}
-		line := block[:end]
-		block = block[end:]
-		if len(line) > len(name) && line[len(name)] == ':' && codec.EqualFold(line[:len(name)], name) {
-			continue
-		}
-		dst = append(dst, line...)
 	}
 	return dst
 }
 
 // fieldValue finds the value of the field name in a stored header block.
 func fieldValue(block []byte, name string) []byte {
-	for len(block) > 0 {
-		end := 0
-		for end < len(block) && block[end] != '\n' {
-			end++
-		}
-		line := block[:end]
-		if end < len(block) {
-			end++
-		}
-		block = block[end:]
-		if len(line) > len(name) && line[len(name)] == ':' && codec.EqualFold(line[:len(name)], name) {
-			return codec.TrimOWS(trimCR(line[len(name)+1:]))
+	for line, rest := nextLine(block); len(line) > 0; line, rest = nextLine(rest) {
+		if isField(line, name) {
+			return codec.TrimOWS(bytes.TrimSuffix(bytes.TrimSuffix(line[len(name)+1:], []byte("\n")), []byte("\r")))
 		}
 	}
 	return nil
-}
-
-func trimCR(b []byte) []byte {
-	if len(b) > 0 && b[len(b)-1] == '\r' {
-		return b[:len(b)-1]
-	}
-	return b
 }
 
 // appendPartHeader appends the delimiter and headers of one part of a

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -209,7 +210,7 @@ func (ex *exchange) invalidate(resp *fasthttp.Response) {
 // absolute path) when it has the same origin as key, else nil.
 func sameOriginKey(key, ref []byte) []byte {
 	i := 0
-	if j := indexOf(key, "://"); j >= 0 {
+	if j := bytes.Index(key, []byte("://")); j >= 0 {
 		i = j + 3
 	}
 	for i < len(key) && key[i] != '/' {
@@ -231,15 +232,6 @@ func sameOriginKey(key, ref []byte) []byte {
 		return nil
 	}
 	return k
-}
-
-func indexOf(b []byte, s string) int {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if string(b[i:i+len(s)]) == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // purge answers PURGE <absolute URL>: every stored variant of the URL is
@@ -303,28 +295,12 @@ func nonEmpty(b []byte) []byte {
 }
 
 // nullSink discards a response: a background refresh has no client.
-type nullSink struct {
-	bufs [2]*[chunk]byte
-}
+type nullSink struct{ readBufs }
 
 func (n *nullSink) buffer() []byte { return nil }
 
-func (n *nullSink) chunk(i int) *[chunk]byte {
-	if n.bufs[i] == nil {
-		n.bufs[i] = getChunk()
-	}
-	return n.bufs[i]
-}
-
 func (n *nullSink) write(_, _, _ []byte) error { return nil }
 
-func (n *nullSink) finish(_, _, _ []byte, _ bool) { n.abort() }
+func (n *nullSink) finish(_, _, _ []byte, _ bool) { n.free() }
 
-func (n *nullSink) abort() {
-	for i, b := range n.bufs {
-		if b != nil {
-			chunks.Put(b)
-			n.bufs[i] = nil
-		}
-	}
-}
+func (n *nullSink) abort() { n.free() }

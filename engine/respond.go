@@ -31,7 +31,7 @@ func appendResponseHead(dst []byte, resp *fasthttp.Response, name string, framin
 	for k, v := range h.All() {
 		switch {
 		case codec.IsHopByHop(k), codec.EqualFold(k, "Content-Length"),
-			len(connection) > 0 && listHasBytes(connection, k):
+			len(connection) > 0 && codec.ListHasBytes(connection, k):
 			continue
 		case codec.EqualFold(k, "Date"):
 			hasDate = true
@@ -100,7 +100,7 @@ func errorResponse(dst []byte, err error, close bool) []byte {
 func (cc *clientConn) local(r *codec.Request, n int) gnet.Action {
 	get := string(r.Method) == "GET" || string(r.Method) == "HEAD"
 	path := r.Path
-	if i := indexOf(path, "?"); i >= 0 {
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	if get && (string(path) == "/proxy.pac" || string(path) == "/wpad.dat") {
@@ -141,16 +141,6 @@ func (cc *clientConn) writeLocal(r *codec.Request, n int, out []byte) gnet.Actio
 	}
 	cc.idle()
 	return gnet.None
-}
-
-// listHasBytes is codec.ListHas for a member held as bytes.
-func listHasBytes(list, member []byte) bool {
-	for m, rest := codec.NextListMember(list); m != nil; m, rest = codec.NextListMember(rest) {
-		if codec.EqualFoldBytes(m, member) {
-			return true
-		}
-	}
-	return false
 }
 
 // appendField appends one field line from byte views.

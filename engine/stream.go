@@ -32,6 +32,29 @@ var chunks = sync.Pool{New: func() any { return new([chunk]byte) }}
 
 func getChunk() *[chunk]byte { return chunks.Get().(*[chunk]byte) }
 
+// readBufs are the two read buffers a sink owns, taken from the pool when
+// first used.
+type readBufs struct {
+	bufs [2]*[chunk]byte
+}
+
+func (r *readBufs) chunk(i int) *[chunk]byte {
+	if r.bufs[i] == nil {
+		r.bufs[i] = getChunk()
+	}
+	return r.bufs[i]
+}
+
+// free returns the read buffers; only when no write refers to them.
+func (r *readBufs) free() {
+	for i, b := range r.bufs {
+		if b != nil {
+			chunks.Put(b)
+			r.bufs[i] = nil
+		}
+	}
+}
+
 // writeResult is what an AsyncWrite callback reports to the waiting worker.
 type writeResult struct {
 	err      error
@@ -51,7 +74,7 @@ type asyncSink struct {
 	pending bool
 	vec     [3][]byte
 	head    []byte
-	bufs    [2]*[chunk]byte
+	readBufs
 	onWrite gnet.AsyncCallback
 	onEnd   gnet.AsyncCallback
 }
@@ -61,23 +84,6 @@ func (s *asyncSink) init(c gnet.Conn, ex *exchange) {
 	s.done = make(chan writeResult, 1)
 	s.onWrite = s.written
 	s.onEnd = s.ended
-}
-
-func (s *asyncSink) chunk(i int) *[chunk]byte {
-	if s.bufs[i] == nil {
-		s.bufs[i] = getChunk()
-	}
-	return s.bufs[i]
-}
-
-// free returns the read buffers; only when no write refers to them.
-func (s *asyncSink) free() {
-	for i, b := range s.bufs {
-		if b != nil {
-			chunks.Put(b)
-			s.bufs[i] = nil
-		}
-	}
 }
 
 func (s *asyncSink) buffer() []byte {

@@ -191,15 +191,6 @@ func (t *tunnel) pipe(dst, src net.Conn) (moved int64) {
 
 // parsePort parses a decimal port 1–65535.
 func parsePort(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 5 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, n > 0 && n < 65536
+	n, ok := parseDecimal(b, 5)
+	return n, ok && n > 0 && n < 65536
 }
