@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/coocood/freecache"
+
+	"edgeproxy/cache/admission"
 )
 
 // Options configures a Cache. The zero value of each field selects its
@@ -32,6 +34,11 @@ type Options struct {
 
 	// HeuristicMax caps heuristic freshness. If zero, 24 hours is used.
 	HeuristicMax time.Duration
+
+	// Admission decides which new objects may displace stored ones once a
+	// tier is full. Nil (or a disabled policy) stores every storable object
+	// that fits, evicting least recently used ones as needed.
+	Admission *admission.Policy
 }
 
 // Defaults for the zero values of Options.
@@ -63,6 +70,7 @@ type Cache struct {
 
 	heuristicPercent int
 	heuristicMax     time.Duration
+	admit            *admission.Policy
 
 	gen   atomic.Uint64 // last Vary-record generation handed out; never reused
 	clock clock         // freecache's time source
@@ -118,6 +126,10 @@ func New(o Options) *Cache {
 		maxObject:        o.MaxObject,
 		heuristicPercent: o.HeuristicPercent,
 		heuristicMax:     o.HeuristicMax,
+		admit:            o.Admission,
+	}
+	if c.admit.Enabled() {
+		c.large.onEvict = c.admit.Evicted
 	}
 	c.clock.advance(time.Now().Unix())
 	c.fc = freecache.NewCacheCustomTimer(int(o.Memory), &c.clock)

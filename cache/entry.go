@@ -10,8 +10,9 @@ const (
 
 // Object flags.
 const (
-	flagNoCache = 1 << iota // response no-cache: revalidate before every use
-	flagNoStale             // must-revalidate, proxy-revalidate or s-maxage: never serve stale
+	flagNoCache    = 1 << iota // response no-cache: revalidate before every use
+	flagNoStale                // must-revalidate, proxy-revalidate or s-maxage: never serve stale
+	flagPrefetched             // stored by a prefetch, not by a client's request
 )
 
 // metaSize is the length of the fixed object metadata. Integers are little

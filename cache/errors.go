@@ -31,6 +31,11 @@ var (
 	// holds are all pinned by responses still being sent.
 	ErrNoSpace = errors.New("cache: large tier full of objects in use")
 
+	// ErrNotAdmitted means the admission policy (Options.Admission) judged
+	// the object less likely to be requested again than the objects it would
+	// displace: a full tier keeps them and the response is only passed on.
+	ErrNotAdmitted = errors.New("cache: not admitted")
+
 	// ErrNotShared means the leader of a fill did not share its response
 	// (Flight.Cancel, or a response that is not storable): a follower must
 	// fetch for itself.

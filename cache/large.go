@@ -3,6 +3,8 @@ package cache
 import (
 	"io"
 	"sync"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // chunkSize is the size of a body chunk. Bodies are written into chunks of
@@ -92,6 +94,7 @@ type large struct {
 	head      *Ref // most recently used
 	tail      *Ref // least recently used: evicted first
 	evictions int64
+	onEvict   func(urlHash uint64) // told of each object evicted for room; may be nil
 }
 
 func newLarge(limit int64) *large {
@@ -112,8 +115,12 @@ func (l *large) insert(url string, chunks [][]byte, size int64) (*Ref, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for l.used+cost > l.limit && l.tail != nil {
-		l.unlink(l.tail)
+		victim := l.tail
+		l.unlink(victim)
 		l.evictions++
+		if l.onEvict != nil {
+			l.onEvict(xxhash.Sum64String(victim.url))
+		}
 	}
 	if l.used+cost > l.limit {
 		return nil, ErrNoSpace
@@ -125,6 +132,13 @@ func (l *large) insert(url string, chunks [][]byte, size int64) (*Ref, error) {
 	l.byURL[url] = append(l.byURL[url], r)
 	l.pushFront(r)
 	return r, nil
+}
+
+// full reports whether adding cost bytes would evict stored objects.
+func (l *large) full(cost int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.used+cost > l.limit
 }
 
 // acquire returns the object with id, referenced and marked recently used,

@@ -65,6 +65,9 @@ type Hit struct {
 	// ETag and LastModified are the stored validators' values (views into
 	// Header), nil when absent.
 	ETag, LastModified []byte
+	// Prefetched reports an object stored by a prefetch (Writer.MarkPrefetch)
+	// and not fetched again for a client since.
+	Prefetched bool
 
 	modTime int64 // Last-Modified, else Date, in unix seconds (§4.3.2)
 	now     int64 // the lookup's clock, unix seconds
@@ -163,13 +166,14 @@ func (c *Cache) serve(v []byte, rd *Directives, now int64, fn func(Hit, Decision
 	}
 	hdr := entryHeader(v, &m)
 	h := Hit{
-		Status:  int(m.status),
-		Header:  hdr,
-		Size:    m.size,
-		Age:     time.Duration(age),
-		TTL:     time.Duration(ttl),
-		modTime: m.modTime,
-		now:     now / int64(time.Second),
+		Status:     int(m.status),
+		Header:     hdr,
+		Size:       m.size,
+		Age:        time.Duration(age),
+		TTL:        time.Duration(ttl),
+		modTime:    m.modTime,
+		now:        now / int64(time.Second),
+		Prefetched: m.flags&flagPrefetched != 0,
 	}
 	if m.etagLen > 0 {
 		h.ETag = hdr[m.etagOff : m.etagOff+m.etagLen]

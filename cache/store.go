@@ -3,6 +3,8 @@ package cache
 import (
 	"bytes"
 	"time"
+
+	"edgeproxy/cache/admission"
 )
 
 // store puts the complete body of w into the tiers: a body that fits an entry
@@ -26,7 +28,15 @@ func (c *Cache) store(w *Writer) error {
 	m := w.meta
 	m.size = w.size
 	var value []byte
-	if len(objKey)+metaSize+len(w.block)+int(w.size) <= c.smallMax {
+	small := len(objKey)+metaSize+len(w.block)+int(w.size) <= c.smallMax
+	var cost int64
+	for _, ch := range w.chunks {
+		cost += int64(cap(ch))
+	}
+	if !c.admits(w, !small, cost) {
+		return ErrNotAdmitted
+	}
+	if small {
 		value = make([]byte, 0, metaSize+len(w.block)+int(w.size))
 		value = appendMeta(value, &m)
 		value = append(value, w.block...)
@@ -55,6 +65,11 @@ func (c *Cache) store(w *Writer) error {
 	// the LRU tail and is evicted first.
 	if old != 0 && old != m.largeID {
 		c.large.remove(old)
+	}
+	if m.largeID == 0 && c.admit.Enabled() {
+		// freecache evicts silently: the ghost list learns of a tier-S
+		// object when it is stored instead (admission.Policy.Stored).
+		c.admit.Stored(admission.Hash(w.key))
 	}
 	c.stores.Add(1)
 	return nil

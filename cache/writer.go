@@ -21,16 +21,17 @@ const firstChunk = 4 << 10
 // are called from one goroutine (a worker, never an event loop); any number
 // of FollowReaders may read the body while it is written.
 type Writer struct {
-	c      *Cache
-	key    []byte // URL key
-	names  []byte // lower-cased Vary field names; nil without Vary
-	sec    []byte // secondary key of the request that caused the fill
-	meta   meta   // freshness metadata; size and largeID are set by Commit
-	block  []byte // stored header block; never changes, readers share it
-	status int
-	length int64 // declared Content-Length, or -1
-	limit  int64 // MaxObject
-	refuse error // ErrNotStorable or ErrTooLarge when the response may not be stored or shared
+	c        *Cache
+	key      []byte // URL key
+	names    []byte // lower-cased Vary field names; nil without Vary
+	sec      []byte // secondary key of the request that caused the fill
+	meta     meta   // freshness metadata; size and largeID are set by Commit
+	block    []byte // stored header block; never changes, readers share it
+	status   int
+	length   int64 // declared Content-Length, or -1
+	limit    int64 // MaxObject
+	refuse   error // ErrNotStorable or ErrTooLarge when the response may not be stored or shared
+	prefetch bool  // stored by a prefetch (MarkPrefetch)
 
 	mu       sync.Mutex // guards the fields below; cond waits on it
 	cond     sync.Cond  // signalled when size, state or a reader's closed flag changes

@@ -1,0 +1,47 @@
+package cache
+
+import "edgeproxy/cache/admission"
+
+// Record counts a request for key with the admission policy, and returns
+// the key's hash, which is also the policy's. Call it once per client
+// request that has a key, on the event loop that parsed it: it allocates
+// nothing. Lookup does not count, since workers look up again for their own
+// purposes and would count a request twice.
+func (c *Cache) Record(key []byte) uint64 {
+	h := admission.Hash(key)
+	c.admit.Record(h)
+	return h
+}
+
+// Admission returns the policy in force, nil when there is none.
+func (c *Cache) Admission() *admission.Policy { return c.admit }
+
+// admits decides whether w's object may be stored. Admission matters only
+// once storing it would push other objects out: a tier with room takes
+// every storable object, as an LRU would, and the sketch is consulted only
+// for displacement. Tier S counts as full once freecache has evicted
+// anything (its segments fill at about the same rate, and a full one stays
+// full); tier L knows its bytes. A prefetched object is admitted without a
+// vote: the learner's prediction stands in for the requests it has not had
+// yet, and the prefetcher's own budget bounds what it brings in.
+func (c *Cache) admits(w *Writer, large bool, cost int64) bool {
+	if !c.admit.Enabled() || w.prefetch {
+		return true
+	}
+	if large {
+		if !c.large.full(cost) {
+			return true
+		}
+	} else if c.fc.EvacuateCount() == 0 {
+		return true
+	}
+	return c.admit.Admit(admission.Hash(w.key), w.size)
+}
+
+// MarkPrefetch marks w's object as stored by a prefetch: it bypasses
+// admission, and its hits report Hit.Prefetched until a client's own fetch
+// or revalidation replaces it. Call it before Commit.
+func (w *Writer) MarkPrefetch() {
+	w.prefetch = true
+	w.meta.flags |= flagPrefetched
+}
