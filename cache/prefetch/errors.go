@@ -11,4 +11,7 @@ var (
 	// ErrOptions means an Options field is out of range; the wrapping error
 	// names the field.
 	ErrOptions = errors.New("prefetch: bad options")
+
+	// ErrSchedule means a schedule is not "any" or HH:MM-HH:MM ranges.
+	ErrSchedule = errors.New("prefetch: bad schedule")
 )

@@ -54,6 +54,12 @@ type Config struct {
 	// Cache sizes and tunes the response cache.
 	Cache Cache `yaml:"cache"`
 
+	// RefreshAhead revalidates popular objects before they expire.
+	RefreshAhead RefreshAhead `yaml:"refresh_ahead"`
+
+	// Prefetch learns from the access records and prefetches.
+	Prefetch Prefetch `yaml:"prefetch"`
+
 	// Engine tunes the event loops for bare metal.
 	Engine Engine `yaml:"engine"`
 
@@ -237,6 +243,71 @@ type Cache struct {
 	HeuristicPercent *int `yaml:"heuristic_percent"`
 	// HeuristicMax caps a heuristic freshness lifetime. If zero, 24h is used.
 	HeuristicMax Duration `yaml:"heuristic_max"`
+	// Admission turns on the admission policy: once a memory tier is full, a
+	// new object displaces stored ones only if a frequency sketch says it is
+	// likely to be requested again (more requests for bigger objects), and
+	// an object evicted lately comes back with one request fewer. If nil,
+	// true is used.
+	Admission *bool `yaml:"admission"`
+}
+
+// RefreshAhead configures the background revalidation of popular objects
+// shortly before they go stale, so that their clients keep getting hits.
+type RefreshAhead struct {
+	// Enabled turns refresh-ahead on. If nil, true is used.
+	Enabled *bool `yaml:"enabled"`
+	// MinRate is the request rate, in requests per second, from which an
+	// object counts as popular. If zero, 0.5 is used.
+	MinRate float64 `yaml:"min_rate"`
+	// LeadPercent is how early, as a share of its freshness lifetime, a
+	// popular object is refreshed: 10 refreshes an object fresh for 10
+	// minutes in its last minute. From 1 to 50; if zero, 10 is used.
+	LeadPercent int `yaml:"lead_percent"`
+	// MaxConcurrent bounds the refreshes in flight. If zero, 8 is used.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// MaxBandwidth bounds the bytes per second refreshes fetch. If zero,
+	// 10MiB is used.
+	MaxBandwidth Size `yaml:"max_bandwidth"`
+	// MaxLoad is the share of workers busy (0 to 1) above which no refresh
+	// starts. If zero, 0.5 is used.
+	MaxLoad float64 `yaml:"max_load"`
+}
+
+// Prefetch configures learning from the access records which objects
+// clients ask for after which, and fetching those into the cache before
+// they are asked for.
+type Prefetch struct {
+	// Enabled turns the learner and the prefetcher on. Off by default:
+	// prefetching spends uplink bytes on predictions.
+	Enabled bool `yaml:"enabled"`
+	// Window is w: a request for B after A by the same client counts for the
+	// arc A → B when B is among the client's next w requests. From 1 to 64;
+	// if zero, 16 is used.
+	Window int `yaml:"window"`
+	// Threshold is k: B is in A's prefetch set when the share of A's
+	// requests that B followed is at least k. Above 0, at most 1; if zero,
+	// 0.3 is used.
+	Threshold float64 `yaml:"threshold"`
+	// MinCount is how many times A must have been requested (since counts
+	// were last aged) before it has a prefetch set. If zero, 2 is used.
+	MinCount int `yaml:"min_count"`
+	// Schedule is when prefetches may run: "any", or local time ranges such
+	// as "22:00-06:00" or "00:00-07:00,13:00-14:00". If empty, "any".
+	Schedule string `yaml:"schedule"`
+	// MaxBandwidth bounds the bytes per second prefetches fetch. If zero,
+	// 5MiB is used.
+	MaxBandwidth Size `yaml:"max_bandwidth"`
+	// MaxConcurrent bounds the prefetches in flight. If zero, 4 is used.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// MaxLoad is the share of workers busy (0 to 1) above which no prefetch
+	// starts. If zero, 0.5 is used.
+	MaxLoad float64 `yaml:"max_load"`
+	// MaxNodes bounds the URLs the learner keeps. If zero, 65536 is used.
+	MaxNodes int `yaml:"max_nodes"`
+	// SeedLog is an access log (Squid native or Common/Combined Log Format)
+	// the learner reads at start-up, before it learns from live requests.
+	// If empty, it starts with nothing learned.
+	SeedLog string `yaml:"seed_log"`
 }
 
 // Default returns the configuration used when there is no file: a proxy on

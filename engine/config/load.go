@@ -189,6 +189,13 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) *Error {
 			return fail("%s is not an integer", describe(n))
 		}
 		v.SetInt(i)
+	case reflect.Float64:
+		var f float64
+		tag := n.ShortTag()
+		if n.Kind != yaml.ScalarNode || (tag != "!!float" && tag != "!!int") || n.Decode(&f) != nil || f != f {
+			return fail("%s is not a number", describe(n))
+		}
+		v.SetFloat(f)
 	case reflect.Bool:
 		var b bool
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"edgeproxy/cache/prefetch"
 	"edgeproxy/engine/acl"
 )
 
@@ -132,6 +133,12 @@ func (c *Config) Validate() error {
 	if err := positive("cache.heuristic_max", &k.HeuristicMax, Duration(24*time.Hour)); err != nil {
 		return err
 	}
+	if k.Admission == nil {
+		k.Admission = new(true)
+	}
+	if err := c.validateEfficiency(); err != nil {
+		return err
+	}
 	return c.validatePolicy()
 }
 
@@ -164,6 +171,69 @@ func (c *Config) validatePolicy() error {
 		if d == "" || strings.ContainsAny(d, " \"'\\/:") {
 			return invalid(fmt.Sprintf("pac.direct_domains[%d]", i), "%q is not a domain name", d)
 		}
+	}
+	return nil
+}
+
+// validateEfficiency checks the refresh-ahead and prefetch keys.
+func (c *Config) validateEfficiency() error {
+	r := &c.RefreshAhead
+	if r.Enabled == nil {
+		r.Enabled = new(true)
+	}
+	if err := floatIn("refresh_ahead.min_rate", &r.MinRate, 0.5, 0, math.Inf(1)); err != nil {
+		return err
+	}
+	if err := intIn("refresh_ahead.lead_percent", &r.LeadPercent, 10, 1, 50); err != nil {
+		return err
+	}
+	if err := intIn("refresh_ahead.max_concurrent", &r.MaxConcurrent, 8, 1, 10_000); err != nil {
+		return err
+	}
+	if err := sizeIn("refresh_ahead.max_bandwidth", &r.MaxBandwidth, 10*MiB, 1, math.MaxInt64); err != nil {
+		return err
+	}
+	if err := floatIn("refresh_ahead.max_load", &r.MaxLoad, 0.5, 0, 1); err != nil {
+		return err
+	}
+	p := &c.Prefetch
+	if err := intIn("prefetch.window", &p.Window, prefetch.DefaultWindow, 1, prefetch.MaxWindow); err != nil {
+		return err
+	}
+	if err := floatIn("prefetch.threshold", &p.Threshold, prefetch.DefaultThreshold, 0, 1); err != nil {
+		return err
+	}
+	if err := intIn("prefetch.min_count", &p.MinCount, 2, 1, 1_000_000); err != nil {
+		return err
+	}
+	if p.Schedule == "" {
+		p.Schedule = prefetch.AnyTime
+	}
+	if _, err := prefetch.ParseSchedule(p.Schedule); err != nil {
+		return invalid("prefetch.schedule", "%v (write %q, or ranges such as 22:00-06:00)", err, prefetch.AnyTime)
+	}
+	if err := sizeIn("prefetch.max_bandwidth", &p.MaxBandwidth, 5*MiB, 1, math.MaxInt64); err != nil {
+		return err
+	}
+	if err := intIn("prefetch.max_concurrent", &p.MaxConcurrent, 4, 1, 10_000); err != nil {
+		return err
+	}
+	if err := floatIn("prefetch.max_load", &p.MaxLoad, 0.5, 0, 1); err != nil {
+		return err
+	}
+	return intIn("prefetch.max_nodes", &p.MaxNodes, prefetch.DefaultMaxNodes, 16, 1<<24)
+}
+
+// floatIn sets *p to def if it is zero, then checks lo < *p <= hi.
+func floatIn(key string, p *float64, def, lo, hi float64) error {
+	if *p == 0 {
+		*p = def
+	}
+	if *p <= lo || *p > hi || math.IsInf(*p, 0) {
+		if math.IsInf(hi, 1) {
+			return invalid(key, "%g is out of range (above %g)", *p, lo)
+		}
+		return invalid(key, "%g is out of range (above %g, at most %g)", *p, lo, hi)
 	}
 	return nil
 }
