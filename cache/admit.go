@@ -14,7 +14,12 @@ func (c *Cache) Record(key []byte) uint64 {
 }
 
 // Admission returns the policy in force, nil when there is none.
-func (c *Cache) Admission() *admission.Policy { return c.admit }
+func (c *Cache) Admission() *admission.Policy {
+	if c == nil {
+		return nil
+	}
+	return c.admit
+}
 
 // admits decides whether w's object may be stored. Admission matters only
 // once storing it would push other objects out: a tier with room takes

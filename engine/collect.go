@@ -19,6 +19,29 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		emit("cache_lookups_total", "Cache lookups by result.", "counter", float64(c.Misses), "result", "miss")
 		emit("cache_stores_total", "Objects stored.", "counter", float64(c.Stores))
 	}
+	if a := s.cache.Admission(); a.Enabled() {
+		st := a.Stats()
+		emit("cache_admission_total", "Admission votes on objects that would displace stored ones, by decision.", "counter", float64(st.Admitted-st.GhostAdmits), "decision", "admitted")
+		emit("cache_admission_total", "Admission votes on objects that would displace stored ones, by decision.", "counter", float64(st.GhostAdmits), "decision", "ghost")
+		emit("cache_admission_total", "Admission votes on objects that would displace stored ones, by decision.", "counter", float64(st.Rejected), "decision", "rejected")
+		emit("cache_admission_bytes", "Memory of the admission sketch and ghost list.", "gauge", float64(st.SketchBytes+st.GhostBytes))
+	}
+	if ra := s.ahead; ra != nil {
+		emitBudget(emit, "refresh_ahead", "refreshes of popular objects before expiry", ra.budget)
+	}
+	if p := s.pf; p != nil {
+		emitBudget(emit, "prefetch", "prefetches", p.budget)
+		emit("prefetch_hits_total", "Hits on objects a prefetch stored.", "counter", float64(p.hits.Load()))
+		emit("prefetch_skipped_fresh_total", "Predicted objects already fresh in the cache.", "counter", float64(p.fresh.Load()))
+		emit("prefetch_skipped_schedule_total", "Predicted objects not fetched outside prefetch.schedule.", "counter", float64(p.offHours.Load()))
+		emit("prefetch_feed_dropped_total", "Requests the learner missed because its feed was full.", "counter", float64(p.dropped.Load()))
+		emit("prefetch_seed_records_total", "Requests learned from prefetch.seed_log.", "counter", float64(p.seeded.Load()))
+		g := p.graph.Stats()
+		emit("prefetch_graph_nodes", "URLs the learner knows.", "gauge", float64(g.Nodes))
+		emit("prefetch_graph_arcs", "Arcs of the learned dependency graph.", "gauge", float64(g.Arcs))
+		emit("prefetch_graph_bytes", "Estimated memory of the learned graph.", "gauge", float64(g.Bytes))
+		emit("prefetch_learned_total", "Requests the learner has observed.", "counter", float64(g.Observed))
+	}
 	if s.alog != nil {
 		emit("access_log_dropped_total", "Access log records dropped because the log could not keep up.", "counter", float64(s.alog.Dropped()))
 	}
@@ -27,4 +50,12 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		reloadOK = 0
 	}
 	emit("config_last_reload_successful", "Whether the last configuration reload succeeded.", "gauge", reloadOK)
+}
+
+// emitBudget exports a background budget's counters under prefix.
+func emitBudget(emit func(name, help, typ string, value float64, labels ...string), prefix, what string, b *budget) {
+	emit(prefix+"_started_total", "Background "+what+" started.", "counter", float64(b.started.Load()))
+	emit(prefix+"_skipped_total", "Background "+what+" not started for load, concurrency or bandwidth.", "counter", float64(b.skipped.Load()))
+	emit(prefix+"_running", "Background "+what+" in flight.", "gauge", float64(b.running.Load()))
+	emit(prefix+"_bytes_total", "Bytes fetched by background "+what+".", "counter", float64(b.bytesDone.Load()))
 }

@@ -34,6 +34,7 @@ type exchange struct {
 	body   *bodyReader
 
 	cacheState
+	bg uint8 // bgNone, or the kind of background fetch
 	// For the access log: what was sent, and how it was answered.
 	status int
 	sent   int64

@@ -20,18 +20,17 @@ const (
 // copy of the request head (parsed again, so views into it live as long as
 // the exchange), the key, and the stored validators when revalidating.
 type cacheState struct {
-	mode     uint8
-	stale    cache.Decision // StaleRevalidate or StaleIfError
-	key      []byte
-	raw      []byte
-	creq     codec.Request
-	etag     []byte
-	lastMod  []byte
-	fill     *cache.Writer
-	flight   *cache.Flight
-	fwd      string // Cache-Status fwd parameter of a forwarded response
-	reqTime  time.Time
-	bgRefill bool // a background refresh with no client
+	mode    uint8
+	stale   cache.Decision // StaleRevalidate or StaleIfError
+	key     []byte
+	raw     []byte
+	creq    codec.Request
+	etag    []byte
+	lastMod []byte
+	fill    *cache.Writer
+	flight  *cache.Flight
+	fwd     string // Cache-Status fwd parameter of a forwarded response
+	reqTime time.Time
 }
 
 // own keeps a copy of the request head and parses it again into creq, so
@@ -59,7 +58,7 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.flight = nil
 		}
 	}()
-	if ex.mode == cacheMiss {
+	if ex.mode == cacheMiss && ex.flight == nil { // a prefetch has joined already
 		f, leader := c.Join(ex.key)
 		if !leader {
 			if ex.follow(w, f) {
@@ -116,6 +115,11 @@ func (ex *exchange) fetchCached(w sink) {
 		m := ex.meta(resp)
 		freshened := c.Freshen(ex.key, &ex.creq, &m)
 		_ = resp.CloseBodyStream()
+		if freshened && ex.bg != bgNone {
+			ex.status, ex.code = status, codeRefreshUnmodified
+			w.finish(nil, nil, nil, true)
+			return // no client to answer
+		}
 		if freshened && ex.serveStored(w, true, "fwd=stale; fwd-status=304") {
 			ex.code = codeRefreshUnmodified
 			return
@@ -140,6 +144,9 @@ func (ex *exchange) fetchCached(w sink) {
 		m := ex.meta(resp)
 		if c.Storable(&ex.creq, &m) {
 			ex.fill = c.NewWriter(ex.key, &ex.creq, &m)
+			if ex.bg == bgPrefetch {
+				ex.fill.MarkPrefetch()
+			}
 		}
 	}
 	if ex.flight != nil {

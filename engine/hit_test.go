@@ -64,20 +64,50 @@ func cachedOrigin(tb testing.TB, body string) string {
 func TestHitAllocatesNothing(t *testing.T) {
 	t.Run("log off", func(t *testing.T) { testHitAllocs(t, config.LogOff) })
 	t.Run("squid log on", func(t *testing.T) { testHitAllocs(t, filepath.Join(t.TempDir(), "access.log")) })
+	// With the learner on, the loop copies each request into its feed and
+	// the learner observes it and finds its prefetch set fresh: neither
+	// allocates.
+	t.Run("prefetch on", func(t *testing.T) {
+		testHitAllocs(t, config.LogOff, func(c *config.Config) {
+			c.Prefetch.Enabled = true
+			c.Prefetch.MinCount = 1
+		})
+	})
 }
 
-func testHitAllocs(t *testing.T, logPath string) {
+func testHitAllocs(t *testing.T, logPath string, mutate ...func(*config.Config)) {
 	body := strings.Repeat("x", 1024)
 	origin := cachedOrigin(t, body)
-	s := startProxy(t, func(c *config.Config) { c.Log.Path = logPath })
+	s := startProxy(t, func(c *config.Config) {
+		c.Log.Path = logPath
+		for _, m := range mutate {
+			m(c)
+		}
+	})
 	hc := newHitClient(t, s, origin+"/obj", len(body))
+	run := func() { hc.do(t) }
+	if s.pf != nil { // teach the learner /obj -> /dep, both stored
+		dep := newHitClient(t, s, origin+"/dep", len(body))
+		// Every run then finds /dep in /obj's prefetch set, fresh.
+		run = func() { hc.do(t); dep.do(t) }
+		for range 3 {
+			hc.do(t)
+			dep.do(t)
+		}
+		if !eventually(5*time.Second, func() bool { return len(s.pf.graph.PrefetchSet(origin+"/obj", nil)) == 1 }) {
+			t.Fatal("the learner did not learn /obj -> /dep")
+		}
+	}
 	hc.do(t) // miss, stored
 	time.Sleep(50 * time.Millisecond)
 	if head := hc.do(t); !bytes.Contains(head, []byte("X-Cache: HIT")) {
 		t.Fatalf("second request not a hit:\n%s", head)
 	}
-	if n := testing.AllocsPerRun(2000, func() { hc.do(t) }); n != 0 {
+	if n := testing.AllocsPerRun(2000, run); n != 0 {
 		t.Errorf("a cache hit allocates %v times, want 0", n)
+	}
+	if s.pf != nil && !eventually(5*time.Second, func() bool { return s.pf.fresh.Load() >= 2000 }) {
+		t.Errorf("the learner found /dep fresh %d times, want 2000: the measured path was not the one meant", s.pf.fresh.Load())
 	}
 }
 

@@ -31,6 +31,9 @@ type hitState struct {
 	head    []byte // the head written for a tier-L hit
 	etag    []byte // validators of a stale entry
 	lastMod []byte
+	ttl     time.Duration // the served object's freshness left, and its age
+	age     time.Duration
+	pre     bool // the served object was stored by a prefetch
 }
 
 func (l *loop) initHit() {
@@ -49,12 +52,29 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 	hs.close = r.Close || r.Minor == 0 || cc.s.draining.Load()
 	hs.served, hs.large = false, nil
 	hs.etag, hs.lastMod = hs.etag[:0], hs.lastMod[:0]
-	d := cc.s.cache.Lookup(hs.key, r, time.Now(), hs.onHit)
+	s := cc.s
+	now := time.Now()
+	h := s.cache.Record(hs.key)
+	if s.ahead != nil {
+		s.ahead.rates.add(h, now.UnixNano())
+	}
+	if s.pf != nil && string(r.Method) == "GET" {
+		s.pf.observe(cc.l, cc.remote, hs.key)
+	}
+	d := s.cache.Lookup(hs.key, r, now, hs.onHit)
 	hs.cc, hs.r = nil, nil
 	switch {
 	case hs.served:
-		if d == cache.StaleWhileRevalidate {
-			cc.s.refresh(hs, buf[:n], cc.remote.String())
+		switch {
+		case d == cache.StaleWhileRevalidate:
+			s.refresh(hs, buf[:n], cc.remote.String(), nil)
+		case s.ahead != nil && s.ahead.due(hs, h, now):
+			if !s.refresh(hs, buf[:n], cc.remote.String(), s.ahead.budget) {
+				s.ahead.budget.done(0)
+			}
+		}
+		if hs.pre && s.pf != nil {
+			s.pf.hits.Add(1)
 		}
 		_, _ = cc.c.Discard(n)
 		if hs.large != nil {
@@ -88,6 +108,7 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 		return
 	}
 	hs.served = true
+	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.Prefetched
 	p := planHit(hs.r, &h, hs.ranges)
 	var mlen int64
 	var ctype []byte
@@ -255,19 +276,21 @@ func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
 	return cc.writeLocal(r, n, out)
 }
 
-// refresh revalidates a stale entry in the background (stale-while-
-// revalidate, RFC 5861 §3). A refresh already running for the key, or a
-// full worker pool, skips it: the next stale hit tries again.
-func (s *Server) refresh(hs *hitState, head []byte, client string) {
+// refresh revalidates a stored entry in the background: a stale one
+// (stale-while-revalidate, RFC 5861 §3), or a popular one about to expire
+// (refresh-ahead, charged to b). A refresh already running for the key, or
+// a full worker pool, skips it and refresh reports false: the next hit
+// tries again.
+func (s *Server) refresh(hs *hitState, head []byte, client string, b *budget) bool {
 	f, leader := s.cache.Join(hs.key)
 	if !leader {
-		return
+		return false
 	}
-	ex := &exchange{s: s, minor: 1, close: true, client: client, start: time.Now()}
+	ex := &exchange{s: s, minor: 1, close: true, client: client, start: time.Now(), bg: bgRevalidate}
 	ex.own(head, hs.key, &s.set.limits)
 	if ex.mode = cacheRevalidate; ex.creq.Method == nil {
 		f.Cancel()
-		return
+		return false
 	}
 	ex.stale = cache.StaleRevalidate
 	ex.etag = nonEmpty(hs.etag)
@@ -278,12 +301,18 @@ func (s *Server) refresh(hs *hitState, head []byte, client string) {
 	if err := s.pool.Submit(func() {
 		defer s.inflight.Add(-1)
 		defer ex.release()
-		ex.fetchCached(&nullSink{})
+		var sink nullSink
+		ex.fetchCached(&sink)
+		if b != nil {
+			b.done(sink.bytes)
+		}
 	}); err != nil {
 		s.inflight.Add(-1)
 		ex.release()
 		f.Cancel()
+		return false
 	}
+	return true
 }
 
 // nonEmpty copies b, or returns nil for an empty b.
@@ -294,13 +323,24 @@ func nonEmpty(b []byte) []byte {
 	return append([]byte(nil), b...)
 }
 
-// nullSink discards a response: a background refresh has no client.
-type nullSink struct{ readBufs }
+// nullSink discards a response: a background fetch has no client. It
+// counts the body bytes it is handed, which for a background fetch are the
+// bytes read from the origin.
+type nullSink struct {
+	readBufs
+	bytes int64
+}
 
 func (n *nullSink) buffer() []byte { return nil }
 
-func (n *nullSink) write(_, _, _ []byte) error { return nil }
+func (n *nullSink) write(_, body, _ []byte) error {
+	n.bytes += int64(len(body))
+	return nil
+}
 
-func (n *nullSink) finish(_, _, _ []byte, _ bool) { n.free() }
+func (n *nullSink) finish(_, body, _ []byte, _ bool) {
+	n.bytes += int64(len(body))
+	n.free()
+}
 
 func (n *nullSink) abort() { n.free() }

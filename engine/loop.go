@@ -21,6 +21,7 @@ type loop struct {
 	req   codec.Request // parse scratch: views live only inside one OnTraffic
 	out   []byte        // scratch for responses written on the loop
 	hit   hitState      // scratch for answers from the cache
+	feed  *feed         // requests for the prefetcher's learner; nil until the first
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {

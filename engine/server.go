@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"edgeproxy/cache"
+	"edgeproxy/cache/admission"
 	"edgeproxy/engine/accesslog"
 	"edgeproxy/engine/config"
 	"edgeproxy/engine/metrics"
@@ -32,6 +33,8 @@ type Server struct {
 	cache  *cache.Cache      // nil when cache.enabled is false
 	alog   *accesslog.Writer // nil when log.path is off
 	stats  *metrics.Registry
+	ahead  *refreshAhead // nil when refresh_ahead is off or there is no cache
+	pf     *prefetcher   // nil when prefetch is off or there is no cache
 	pol    atomic.Pointer[policy]
 	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
@@ -78,7 +81,15 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("engine: worker pool: %w", err)
 	}
 	var c *cache.Cache
+	var admit *admission.Policy
 	if *cfg.Cache.Enabled {
+		admit, err = admission.NewPolicy(admission.Config{
+			Enabled:  *cfg.Cache.Admission,
+			Capacity: int64(cfg.Cache.Memory) + int64(cfg.Cache.LargeMemory),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cache.admission: %w", err)
+		}
 		heuristic := *cfg.Cache.HeuristicPercent
 		if heuristic == 0 {
 			heuristic = -1 // 0 in the file turns heuristic freshness off
@@ -89,6 +100,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			MaxObject:        int64(cfg.Cache.MaxObject),
 			HeuristicPercent: heuristic,
 			HeuristicMax:     time.Duration(cfg.Cache.HeuristicMax),
+			Admission:        admit,
 		})
 	}
 	srv := &Server{
@@ -108,6 +120,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	srv.pol.Store(pol)
+	if c != nil {
+		load := func() float64 { return float64(srv.inflight.Load()) / float64(set.workers) }
+		srv.ahead = newRefreshAhead(&cfg.RefreshAhead, load)
+		if srv.pf, err = newPrefetcher(srv, &cfg.Prefetch, load); err != nil {
+			return nil, fmt.Errorf("prefetch: %w", err)
+		}
+	}
 	srv.stats = metrics.New()
 	srv.stats.SetCollector(srv.collect)
 	if cfg.Log.Path != config.LogOff {
@@ -133,6 +152,10 @@ func (s *Server) PinLoops(cpus []int, pin func(cpu int) error) {
 // Serve listens on the configured address and runs the event loops until
 // Shutdown. It returns the error that stopped it, nil after Shutdown.
 func (s *Server) Serve() error {
+	if s.pf != nil {
+		go s.pf.run()
+		defer s.pf.close()
+	}
 	err := gnet.Run(s, "tcp://"+s.set.listen,
 		gnet.WithLockOSThread(s.pinCPUs != nil),
 		gnet.WithNumEventLoop(s.set.loops),

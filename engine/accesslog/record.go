@@ -33,6 +33,9 @@ const (
 const (
 	HierNone   = "HIER_NONE"   // no origin contacted (cache hit, denial)
 	HierDirect = "HIER_DIRECT" // fetched directly from the origin
+	// HierPrefetch marks the prefetcher's own fetches, which no client
+	// asked for.
+	HierPrefetch = "PREFETCH"
 )
 
 // Record is one access log entry. Empty strings and a zero Client are
