@@ -204,7 +204,7 @@ func (p *prefetcher) readSeed() {
 		return
 	}
 	read := prefetch.ReadSquid
-	if format != "squid" {
+	if format == prefetch.FormatCommon {
 		read = prefetch.ReadCommon
 	}
 	var key []byte

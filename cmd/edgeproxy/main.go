@@ -4,6 +4,7 @@
 //	edgeproxy [--config FILE] [--listen ADDR] [--admin ADDR]
 //	edgeproxy check --config FILE
 //	edgeproxy tune [--config FILE]
+//	edgeproxy prefetch-report --log FILE [--config FILE] [--window N] [--threshold K]
 //	edgeproxy --version
 //
 // Without --config it runs on its embedded defaults: clients from loopback
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return check(args[1:], stdout, stderr)
 		case "tune":
 			return tune(args[1:], stdout, stderr)
+		case "prefetch-report":
+			return prefetchReport(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("edgeproxy", flag.ContinueOnError)
