@@ -45,8 +45,8 @@ type proxyProc struct {
 	cmd   *exec.Cmd
 	addr  string
 	admin string
-	logs *bytes.Buffer
-	done chan error
+	logs  *bytes.Buffer
+	done  chan error
 }
 
 func freePort(t *testing.T) string {
