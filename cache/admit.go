@@ -21,7 +21,7 @@ func (c *Cache) Admission() *admission.Policy {
 	return c.admit
 }
 
-// admits decides whether w's object may be stored. Admission matters only
+// admits decides whether w's object, of size bytes, may be stored. Admission matters only
 // once storing it would push other objects out: a tier with room takes
 // every storable object, as an LRU would, and the sketch is consulted only
 // for displacement. Tier S counts as full once freecache has evicted
@@ -29,8 +29,8 @@ func (c *Cache) Admission() *admission.Policy {
 // full); tier L knows its bytes. A prefetched object is admitted without a
 // vote: the learner's prediction stands in for the requests it has not had
 // yet, and the prefetcher's own budget bounds what it brings in.
-func (c *Cache) admits(w *Writer, large bool, cost int64) bool {
-	if !c.admit.Enabled() || w.prefetch {
+func (c *Cache) admits(w *Writer, size int64, large bool, cost int64) bool {
+	if !c.admit.Enabled() || w.prefetch || w.admitted {
 		return true
 	}
 	if large {
@@ -40,13 +40,23 @@ func (c *Cache) admits(w *Writer, large bool, cost int64) bool {
 	} else if c.fc.EvacuateCount() == 0 {
 		return true
 	}
-	return c.admit.Admit(admission.Hash(w.key), w.size)
+	return c.admit.Admit(admission.Hash(w.key), size)
 }
 
-// MarkPrefetch marks w's object as stored by a prefetch: it bypasses
-// admission, and its hits report Hit.Prefetched until a client's own fetch
-// or revalidation replaces it. Call it before Commit.
-func (w *Writer) MarkPrefetch() {
-	w.prefetch = true
-	w.meta.flags |= flagPrefetched
+// admitsAtStart votes on an object whose length is known before its body
+// arrives, so that a refused one is neither buffered nor reported as
+// stored. An object admitted here is not asked again at Commit.
+func (c *Cache) admitsAtStart(w *Writer) bool {
+	if !c.admit.Enabled() {
+		return true
+	}
+	objKey := len(w.key)
+	if w.names != nil {
+		objKey = variantPrefix + len(w.sec)
+	}
+	large := objKey+metaSize+len(w.block)+int(w.length) > c.smallMax
+	cost := w.length // chunks of a known length are allocated to fit
+	ok := c.admits(w, w.length, large, cost)
+	w.admitted = ok
+	return ok
 }

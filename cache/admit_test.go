@@ -138,8 +138,8 @@ func TestAdmissionPrefetchBypasses(t *testing.T) {
 	req := newReq("GET", "http://h/predicted")
 	m := resp{headers: []string{"Cache-Control", "max-age=600"}}.meta()
 	m.ContentLength = 1 << 20
+	m.Prefetch = true
 	w := c.NewWriter(AppendKey(nil, req), req, m)
-	w.MarkPrefetch()
 	if _, err := w.Write(randomBody(5, 1<<20)); err != nil {
 		t.Fatal(err)
 	}

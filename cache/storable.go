@@ -24,6 +24,11 @@ type Meta struct {
 	ResponseTime time.Time
 	// ContentLength is the declared body length, or -1 when unknown.
 	ContentLength int64
+	// Prefetch marks a response fetched by a prefetch, not for a client: it
+	// bypasses admission (the learner's prediction stands in for the
+	// requests it has not had yet), and its hits report Hit.Prefetched until
+	// a client's own fetch or revalidation replaces it.
+	Prefetch bool
 }
 
 // Storable reports whether a response to req may be stored (RFC 9111 §3):

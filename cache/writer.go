@@ -32,6 +32,7 @@ type Writer struct {
 	limit    int64 // MaxObject
 	refuse   error // ErrNotStorable or ErrTooLarge when the response may not be stored or shared
 	prefetch bool  // stored by a prefetch (MarkPrefetch)
+	admitted bool  // admission voted for it already
 
 	mu       sync.Mutex // guards the fields below; cond waits on it
 	cond     sync.Cond  // signalled when size, state or a reader's closed flag changes
@@ -60,6 +61,7 @@ func (c *Cache) NewWriter(key []byte, req *codec.Request, m *Meta) *Writer {
 	if m.ContentLength < 0 {
 		w.length = -1
 	}
+	w.prefetch = m.Prefetch
 	if len(key) == 0 || key[0] == 0 || !c.Storable(req, m) {
 		w.refuse = ErrNotStorable
 	}
@@ -67,6 +69,9 @@ func (c *Cache) NewWriter(key []byte, req *codec.Request, m *Meta) *Writer {
 	headerDirectives(m.Header, &d)
 	t := responseTimes(m)
 	c.objectMeta(m.Status, &d, m.Header, t, &w.meta)
+	if w.prefetch {
+		w.meta.flags |= flagPrefetched
+	}
 	k := buildBlock(m.Header, timeOf(t.response))
 	w.block = k.b
 	w.meta.hdrLen = uint32(len(k.b))
@@ -79,8 +84,17 @@ func (c *Cache) NewWriter(key []byte, req *codec.Request, m *Meta) *Writer {
 	if w.refuse == nil && !c.fits(w) {
 		w.refuse = ErrTooLarge
 	}
+	if w.refuse == nil && w.length >= 0 && !c.admitsAtStart(w) {
+		w.refuse = ErrNotAdmitted
+	}
 	return w
 }
+
+// Refused returns why the object will not be stored, as far as is known
+// before its body: ErrNotStorable, ErrTooLarge or ErrNotAdmitted; nil when
+// it may be. A caller can drop such a writer at once rather than buffer a
+// body for nothing.
+func (w *Writer) Refused() error { return w.refuse }
 
 // fits reports whether the keys, metadata and header block of w fit an
 // entry: the body may go to tier L, the rest must go to freecache.

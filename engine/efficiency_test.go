@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -273,4 +274,64 @@ func TestRefreshAheadIgnoresUnpopularObjects(t *testing.T) {
 		t.Fatalf("%d refreshes of an object requested twice in a second; min_rate is 5", n)
 	}
 	wantOrigin(t, o, 1, "one fetch, no refresh")
+}
+
+// Admission through the proxy: once the large-object tier is full, a
+// one-time 3 MiB download is passed on but not stored, and the popular
+// objects it would have pushed out stay hits. With cache.admission off
+// (plain LRU) the same download evicts them.
+func TestAdmissionKeepsPopularObjectsThroughTheProxy(t *testing.T) {
+	for _, admit := range []bool{true, false} {
+		t.Run(fmt.Sprintf("admission %v", admit), func(t *testing.T) {
+			o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				w.Header().Set("Cache-Control", "max-age=600")
+				n := 1 << 20
+				if r.URL.Path == "/download.iso" {
+					n = 3 << 20
+				}
+				w.Header().Set("Content-Length", strconv.Itoa(n))
+				_, _ = w.Write(patternBody(n, 7))
+			})
+			s := startProxy(t, func(c *config.Config) {
+				c.Cache.Memory = config.MiB
+				c.Cache.LargeMemory = 4 * config.MiB
+				c.Cache.MaxObject = 4 * config.MiB
+				c.Cache.Admission = new(admit)
+			})
+			popular := []string{o.URL + "/a.js", o.URL + "/b.js", o.URL + "/c.js"}
+			for range 4 {
+				for _, u := range popular {
+					cacheGet(t, s, u)
+				}
+			}
+			for _, u := range popular {
+				wantHit(t, mustGet(t, s, u), u+" before the download")
+			}
+			resp := mustGet(t, s, o.URL+"/download.iso")
+			stored := strings.Contains(resp.Header.Get("Cache-Status"), "stored")
+			evicted := 0
+			for _, u := range popular {
+				if !isHit(mustGet(t, s, u)) {
+					evicted++
+				}
+			}
+			if admit {
+				if stored || evicted > 0 {
+					t.Errorf("with admission: download stored %v, %d popular objects evicted; want neither", stored, evicted)
+				}
+				if st := s.cache.Admission().Stats(); st.Rejected < 1 {
+					t.Errorf("admission stats %+v: want the download rejected", st)
+				}
+			} else if evicted == 0 {
+				t.Errorf("with plain LRU the download evicted nothing: the test does not discriminate")
+			}
+		})
+	}
+}
+
+// mustGet is cacheGet returning only the response.
+func mustGet(t *testing.T, s *Server, url string) *http.Response {
+	t.Helper()
+	resp, _ := cacheGet(t, s, url)
+	return resp
 }

@@ -142,10 +142,14 @@ func (ex *exchange) fetchCached(w sink) {
 	}
 	if ex.mode != cacheNone && !ex.head {
 		m := ex.meta(resp)
+		m.Prefetch = ex.bg == bgPrefetch
 		if c.Storable(&ex.creq, &m) {
 			ex.fill = c.NewWriter(ex.key, &ex.creq, &m)
-			if ex.bg == bgPrefetch {
-				ex.fill.MarkPrefetch()
+			if err := ex.fill.Refused(); err != nil {
+				// Known before the body: pass it on without buffering it.
+				ex.s.log.Debug("not stored", "url", ex.url(), "err", err)
+				ex.fill.Abort()
+				ex.fill = nil
 			}
 		}
 	}
