@@ -3,6 +3,7 @@
 #   make test   run every test (installs the tools the tests drive)
 
 GO      ?= go
+GOFMT   ?= $(shell $(GO) env GOROOT)/bin/gofmt
 BIN     := bin/edgeproxy
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
@@ -21,6 +22,8 @@ run: build
 	./$(BIN)
 
 test: test-deps
+	@unformatted="$$($(GOFMT) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 25m ./...
 
@@ -44,6 +47,13 @@ bench-go:
 	@if [ -f bench/results/go-bench.txt ]; then \
 		$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da bench/results/go-bench.txt bench/results/go-bench.new.txt; fi
 	@mv bench/results/go-bench.new.txt bench/results/go-bench.txt
+
+# bench-trace replays one generated trace through edgeproxy as plain LRU,
+# with admission, and with admission plus prefetching (issue 6); flags go in
+# TRACE_FLAGS, e.g. make bench-trace TRACE_FLAGS='-seed 2 -keep'.
+.PHONY: bench-trace
+bench-trace:
+	$(GO) run ./bench/trace/compare $(TRACE_FLAGS)
 
 fuzz:
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
