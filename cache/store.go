@@ -33,7 +33,7 @@ func (c *Cache) store(w *Writer) error {
 	for _, ch := range w.chunks {
 		cost += int64(cap(ch))
 	}
-	if !c.admits(w, !small, cost) {
+	if !c.admits(w, w.size, !small, cost) {
 		return ErrNotAdmitted
 	}
 	if small {
