@@ -8,9 +8,9 @@ import (
 
 // budget bounds the background fetches of one kind (refresh-ahead or
 // prefetch): how many run at once, how many bytes per second they fetch,
-// and the proxy load above which none starts. Bytes are charged when a
-// fetch ends, so the bucket can go into debt by one fetch; no new fetch
-// starts until the debt is paid back.
+// and the proxy load above which none starts. Bytes are charged as they
+// arrive, so fetches running at once can put the bucket into debt by what
+// they fetch meanwhile; no new fetch starts until the debt is paid back.
 type budget struct {
 	maxRunning int64
 	running    atomic.Int64
@@ -23,8 +23,9 @@ type budget struct {
 	load    func() float64 // the share of workers busy, 0 to 1 (or above)
 
 	started   atomic.Int64 // fetches begun
-	skipped   atomic.Int64 // refused for load, concurrency or bandwidth
-	bytesDone atomic.Int64 // bytes fetched by finished fetches
+	bytesDone atomic.Int64 // bytes fetched
+	// Fetches refused, by reason.
+	skipLoad, skipConcurrency, skipBandwidth atomic.Int64
 }
 
 func newBudget(maxRunning int, rate int64, maxLoad float64, load func() float64) *budget {
@@ -33,15 +34,15 @@ func newBudget(maxRunning int, rate int64, maxLoad float64, load func() float64)
 
 // take reserves a place for one fetch, or reports false when the load, the
 // concurrency or the bandwidth budget forbids it. A true take must be
-// followed by exactly one done.
+// followed by exactly one release.
 func (b *budget) take(now time.Time) bool {
 	if b.load() > b.maxLoad {
-		b.skipped.Add(1)
+		b.skipLoad.Add(1)
 		return false
 	}
 	if b.running.Add(1) > b.maxRunning {
 		b.running.Add(-1)
-		b.skipped.Add(1)
+		b.skipConcurrency.Add(1)
 		return false
 	}
 	b.mu.Lock()
@@ -53,21 +54,23 @@ func (b *budget) take(now time.Time) bool {
 	b.mu.Unlock()
 	if !ok {
 		b.running.Add(-1)
-		b.skipped.Add(1)
+		b.skipBandwidth.Add(1)
 		return false
 	}
 	b.started.Add(1)
 	return true
 }
 
-// done ends a fetch that fetched n bytes.
-func (b *budget) done(n int64) {
-	b.running.Add(-1)
+// charge counts n bytes a fetch has received.
+func (b *budget) charge(n int64) {
 	b.bytesDone.Add(n)
 	b.mu.Lock()
 	b.tokens -= float64(n)
 	b.mu.Unlock()
 }
+
+// release ends a fetch that take admitted.
+func (b *budget) release() { b.running.Add(-1) }
 
 // rateMeter estimates each key's request rate without storing keys: two
 // count-min rows of counters indexed by the key hash, kept for the current

@@ -15,8 +15,9 @@ func TestBudgetBoundsConcurrencyBandwidthAndLoad(t *testing.T) {
 	if b.take(t0) {
 		t.Fatal("a third concurrent take allowed")
 	}
-	b.done(0)
-	b.done(2500) // 1000 bytes/s: 2500 bytes leave a debt of 1500
+	b.release()
+	b.charge(2500) // 1000 bytes/s: 2500 bytes leave a debt of 1500
+	b.release()
 	if b.take(t0) {
 		t.Fatal("take allowed in debt")
 	}
@@ -26,12 +27,13 @@ func TestBudgetBoundsConcurrencyBandwidthAndLoad(t *testing.T) {
 	if !b.take(t0.Add(1600 * time.Millisecond)) {
 		t.Fatal("take refused once the debt is paid")
 	}
-	b.done(0)
+	b.release()
 	// Idle time refills at most one second's worth.
 	if !b.take(t0.Add(time.Hour)) {
 		t.Fatal("take refused after an hour")
 	}
-	b.done(1000)
+	b.charge(1000)
+	b.release()
 	if b.take(t0.Add(time.Hour)) {
 		t.Fatal("an hour idle banked more than one second of bandwidth")
 	}
@@ -42,8 +44,8 @@ func TestBudgetBoundsConcurrencyBandwidthAndLoad(t *testing.T) {
 	if got := b.started.Load(); got != 4 {
 		t.Errorf("started %d, want 4", got)
 	}
-	if got := b.skipped.Load(); got != 5 {
-		t.Errorf("skipped %d, want 5", got)
+	if l, c, bw := b.skipLoad.Load(), b.skipConcurrency.Load(), b.skipBandwidth.Load(); l != 1 || c != 1 || bw != 3 {
+		t.Errorf("skipped for load %d, concurrency %d, bandwidth %d; want 1, 1, 3", l, c, bw)
 	}
 	if got := b.bytesDone.Load(); got != 3500 {
 		t.Errorf("bytes %d, want 3500", got)

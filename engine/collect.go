@@ -33,6 +33,7 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		emitBudget(emit, "prefetch", "prefetches", p.budget)
 		emit("prefetch_hits_total", "Hits on objects a prefetch stored.", "counter", float64(p.hits.Load()))
 		emit("prefetch_skipped_fresh_total", "Predicted objects already fresh in the cache.", "counter", float64(p.fresh.Load()))
+		emit("prefetch_skipped_unstorable_total", "Predicted objects not fetched because their last prefetch stored nothing.", "counter", float64(p.skipUnstorable.Load()))
 		emit("prefetch_skipped_schedule_total", "Predicted objects not fetched outside prefetch.schedule.", "counter", float64(p.offHours.Load()))
 		emit("prefetch_feed_dropped_total", "Requests the learner missed because its feed was full.", "counter", float64(p.dropped.Load()))
 		emit("prefetch_seed_records_total", "Requests learned from prefetch.seed_log.", "counter", float64(p.seeded.Load()))
@@ -55,7 +56,10 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 // emitBudget exports a background budget's counters under prefix.
 func emitBudget(emit func(name, help, typ string, value float64, labels ...string), prefix, what string, b *budget) {
 	emit(prefix+"_started_total", "Background "+what+" started.", "counter", float64(b.started.Load()))
-	emit(prefix+"_skipped_total", "Background "+what+" not started for load, concurrency or bandwidth.", "counter", float64(b.skipped.Load()))
+	skipped := "Background " + what + " not started, by the limit that stopped them."
+	emit(prefix+"_skipped_total", skipped, "counter", float64(b.skipLoad.Load()), "reason", "load")
+	emit(prefix+"_skipped_total", skipped, "counter", float64(b.skipConcurrency.Load()), "reason", "concurrency")
+	emit(prefix+"_skipped_total", skipped, "counter", float64(b.skipBandwidth.Load()), "reason", "bandwidth")
 	emit(prefix+"_running", "Background "+what+" in flight.", "gauge", float64(b.running.Load()))
 	emit(prefix+"_bytes_total", "Bytes fetched by background "+what+".", "counter", float64(b.bytesDone.Load()))
 }

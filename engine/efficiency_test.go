@@ -335,3 +335,76 @@ func mustGet(t *testing.T, s *Server, url string) *http.Response {
 	resp, _ := cacheGet(t, s, url)
 	return resp
 }
+
+// A predicted object over prefetch.max_object is not read (the proxy closes
+// the origin connection after the head), nothing is stored, and the next
+// prediction of it is skipped rather than fetched again.
+func TestPrefetchSkipsObjectsOverItsCap(t *testing.T) {
+	var prefetched atomic.Int64
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.Header.Get(prefetchHeader) == "1" {
+			prefetched.Add(1)
+		}
+		w.Header().Set("Cache-Control", "max-age=600")
+		n := 100
+		if r.URL.Path == "/big.iso" {
+			n = 3 << 20
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(n))
+		_, _ = w.Write(patternBody(n, 3))
+	})
+	s := startProxy(t, func(c *config.Config) {
+		c.Prefetch.Enabled = true
+		c.Prefetch.MaxObject = config.MiB
+	})
+	a, big := o.URL+"/page", o.URL+"/big.iso"
+	for i := range 2 {
+		src := fmt.Sprintf("127.0.0.%d", 50+i)
+		cacheGetFrom(t, s, src, a)
+		cacheGetFrom(t, s, src, big)
+	}
+	if resp, _ := cacheDo(t, s, "PURGE", big, ""); resp.StatusCode != 200 {
+		t.Fatalf("PURGE: %d", resp.StatusCode)
+	}
+	cacheGetFrom(t, s, "127.0.0.60", a)
+	if !eventually(5*time.Second, func() bool { return prefetched.Load() == 1 && s.pf.budget.running.Load() == 0 }) {
+		t.Fatalf("origin saw %d prefetches of the big object, want 1", prefetched.Load())
+	}
+	if got := s.pf.budget.bytesDone.Load(); got > 1<<20 {
+		t.Errorf("the prefetch read %d body bytes of a 3 MiB object over a 1 MiB cap", got)
+	}
+	wantMiss(t, mustGet(t, s, big), "big object after its prefetch")
+	if resp, _ := cacheDo(t, s, "PURGE", big, ""); resp.StatusCode != 200 {
+		t.Fatalf("PURGE: %d", resp.StatusCode)
+	}
+	cacheGetFrom(t, s, "127.0.0.61", a)
+	if !eventually(5*time.Second, func() bool { return s.pf.skipUnstorable.Load() == 1 }) {
+		t.Fatalf("second prediction: %d skipped as unstorable, want 1", s.pf.skipUnstorable.Load())
+	}
+	if n := prefetched.Load(); n != 1 {
+		t.Fatalf("the big object was prefetched %d times, want once", n)
+	}
+}
+
+// cacheGetFrom is getFrom for bodies that are not "body of PATH".
+func cacheGetFrom(t *testing.T, s *Server, src, url string) *http.Response {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, cacheRequest("GET", url)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}

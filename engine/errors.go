@@ -47,6 +47,10 @@ var (
 	ErrBodyLength = errors.New("engine: request body incomplete")
 )
 
+// errTooBig stops a background fetch whose body passed its size cap; no
+// client ever sees it.
+var errTooBig = errors.New("engine: background fetch over its size cap")
+
 // statusFor maps an error to the status and the short text the client gets.
 // It is the only place that makes this decision (Caddy's reverse proxy does
 // the same: a timeout is 504, any other origin failure 502).

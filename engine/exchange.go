@@ -259,6 +259,9 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 			if werr := w.write(prefix, data, suffix); werr != nil {
 				w.abort()
 				clientGone = true
+				if ex.bg == bgPrefetch { // over prefetch.max_object
+					ex.abortFill()
+				}
 				if ex.fill == nil {
 					return
 				}

@@ -140,6 +140,22 @@ func (ex *exchange) fetchCached(w sink) {
 	if ex.mode == cacheRevalidate {
 		ex.code = codeRefreshModified
 	}
+	share := true
+	if ex.bg == bgPrefetch {
+		// A prefetch brings in only what the cache will keep: a body over
+		// prefetch.max_object is not read at all (closing the stream
+		// early closes the origin connection), and one of unknown length
+		// is not shared with clients that ask meanwhile, since the cap may
+		// still cut it short.
+		cl := int64(resp.Header.ContentLength())
+		if cl > ex.s.pf.maxObject || status >= 300 {
+			ex.status = status
+			_ = resp.CloseBodyStream()
+			w.finish(nil, nil, nil, true)
+			return
+		}
+		share = cl >= 0
+	}
 	if ex.mode != cacheNone && !ex.head {
 		m := ex.meta(resp)
 		m.Prefetch = ex.bg == bgPrefetch
@@ -154,7 +170,7 @@ func (ex *exchange) fetchCached(w sink) {
 		}
 	}
 	if ex.flight != nil {
-		if ex.fill != nil {
+		if ex.fill != nil && share {
 			ex.flight.Publish(ex.fill)
 		} else {
 			ex.flight.Cancel()

@@ -70,7 +70,7 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 			s.refresh(hs, buf[:n], cc.remote.String(), nil)
 		case s.ahead != nil && s.ahead.due(hs, h, now):
 			if !s.refresh(hs, buf[:n], cc.remote.String(), s.ahead.budget) {
-				s.ahead.budget.done(0)
+				s.ahead.budget.release()
 			}
 		}
 		if hs.pre && s.pf != nil {
@@ -301,11 +301,10 @@ func (s *Server) refresh(hs *hitState, head []byte, client string, b *budget) bo
 	if err := s.pool.Submit(func() {
 		defer s.inflight.Add(-1)
 		defer ex.release()
-		var sink nullSink
-		ex.fetchCached(&sink)
 		if b != nil {
-			b.done(sink.bytes)
+			defer b.release()
 		}
+		ex.fetchCached(&nullSink{budget: b})
 	}); err != nil {
 		s.inflight.Add(-1)
 		ex.release()
@@ -328,19 +327,34 @@ func nonEmpty(b []byte) []byte {
 // bytes read from the origin.
 type nullSink struct {
 	readBufs
-	bytes int64
+	bytes  int64
+	budget *budget // charged as the bytes arrive; nil for none
+	limit  int64   // body bytes past which write fails; 0 for none
 }
 
 func (n *nullSink) buffer() []byte { return nil }
 
+// write counts body bytes. Past limit it fails, which ends the exchange's
+// interest in the body: with no fill left to feed, pump stops reading and
+// the origin connection is closed.
 func (n *nullSink) write(_, body, _ []byte) error {
-	n.bytes += int64(len(body))
+	n.count(len(body))
+	if n.limit > 0 && n.bytes > n.limit {
+		return errTooBig
+	}
 	return nil
 }
 
 func (n *nullSink) finish(_, body, _ []byte, _ bool) {
-	n.bytes += int64(len(body))
+	n.count(len(body))
 	n.free()
+}
+
+func (n *nullSink) count(k int) {
+	n.bytes += int64(k)
+	if n.budget != nil {
+		n.budget.charge(int64(k))
+	}
 }
 
 func (n *nullSink) abort() { n.free() }

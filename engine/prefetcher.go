@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/cespare/xxhash/v2"
+
 	"net/netip"
 	"os"
 	"strings"
@@ -33,6 +35,13 @@ type prefetcher struct {
 	budget *budget
 	seed   string // log read at start-up, "" for none
 
+	maxObject int64 // prefetch.max_object
+	// unstorable remembers, by key hash, URLs whose prefetch stored
+	// nothing (too big, not cacheable, an error), so that the next
+	// prediction does not fetch them again: direct-mapped, a colliding URL
+	// takes the slot over. Written by workers, read by the learner.
+	unstorable [unstorableSlots]atomic.Uint64
+
 	wake chan struct{} // a feed has records; capacity 1
 	stop chan struct{}
 	done chan struct{}
@@ -40,13 +49,14 @@ type prefetcher struct {
 	feedsMu sync.Mutex
 	feeds   []*feed
 
-	dropped   atomic.Int64 // records lost to a full feed
-	issued    atomic.Int64 // prefetches started
-	fresh     atomic.Int64 // set members already fresh in the cache
-	offHours  atomic.Int64 // set members skipped outside the schedule
-	hits      atomic.Int64 // hits on prefetched objects
-	seeded    atomic.Int64 // records read from the seed log
-	seedError atomic.Value // error reading it, if any
+	skipUnstorable atomic.Int64 // set members that a prefetch could not store lately
+	dropped        atomic.Int64 // records lost to a full feed
+	issued         atomic.Int64 // prefetches started
+	fresh          atomic.Int64 // set members already fresh in the cache
+	offHours       atomic.Int64 // set members skipped outside the schedule
+	hits           atomic.Int64 // hits on prefetched objects
+	seeded         atomic.Int64 // records read from the seed log
+	seedError      atomic.Value // error reading it, if any
 
 	// The learner's scratch for fetch; onStored is bound once.
 	head          []byte
@@ -60,7 +70,11 @@ type prefetcher struct {
 // prefetchHeader marks the prefetcher's own requests to the origin.
 const prefetchHeader = "X-Edgeproxy-Prefetch"
 
-func newPrefetcher(s *Server, c *config.Prefetch, load func() float64) (*prefetcher, error) {
+// unstorableSlots is the size of the prefetcher's memory of URLs it could
+// not store (8 bytes each).
+const unstorableSlots = 4096
+
+func newPrefetcher(s *Server, c *config.Prefetch, cacheMax int64, load func() float64) (*prefetcher, error) {
 	if !c.Enabled {
 		return nil, nil
 	}
@@ -76,12 +90,13 @@ func newPrefetcher(s *Server, c *config.Prefetch, load func() float64) (*prefetc
 			MinCount:  c.MinCount,
 			MaxNodes:  c.MaxNodes,
 		}),
-		sched:  sched,
-		budget: newBudget(c.MaxConcurrent, int64(c.MaxBandwidth), c.MaxLoad, load),
-		seed:   c.SeedLog,
-		wake:   make(chan struct{}, 1),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		sched:     sched,
+		budget:    newBudget(c.MaxConcurrent, int64(c.MaxBandwidth), c.MaxLoad, load),
+		seed:      c.SeedLog,
+		maxObject: min(int64(c.MaxObject), cacheMax),
+		wake:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	p.onStored = p.storedValidators
 	return p, nil
@@ -285,6 +300,11 @@ func (p *prefetcher) fetch(url string) {
 		return
 	}
 	p.key = cache.AppendKey(p.key[:0], &p.req)
+	h := xxhash.Sum64(p.key)
+	if p.unstorable[h%unstorableSlots].Load() == h {
+		p.skipUnstorable.Add(1)
+		return
+	}
 	p.etag, p.lastMod = p.etag[:0], p.lastMod[:0]
 	mode := uint8(cacheMiss)
 	switch s.cache.Lookup(p.key, &p.req, now, p.onStored) {
@@ -300,7 +320,7 @@ func (p *prefetcher) fetch(url string) {
 	}
 	f, leader := s.cache.Join(p.key)
 	if !leader {
-		p.budget.done(0)
+		p.budget.release()
 		return
 	}
 	ex := &exchange{s: s, minor: 1, close: true, start: now, bg: bgPrefetch, method: "GET", target: url}
@@ -317,18 +337,27 @@ func (p *prefetcher) fetch(url string) {
 	if err := s.pool.Submit(func() {
 		defer s.inflight.Add(-1)
 		defer ex.release()
-		var sink nullSink
+		defer p.budget.release()
+		sink := nullSink{budget: p.budget, limit: p.maxObject}
 		ex.fetchCached(&sink)
-		p.budget.done(sink.bytes)
 		p.logDone(ex, sink.bytes)
+		if !p.stored(ex) {
+			p.unstorable[h%unstorableSlots].Store(h)
+		}
 	}); err != nil {
 		s.inflight.Add(-1)
 		ex.release()
 		f.Cancel()
-		p.budget.done(0)
+		p.budget.release()
 		return
 	}
 	p.issued.Add(1)
+}
+
+// stored reports whether the object ex prefetched is now in the cache.
+func (p *prefetcher) stored(ex *exchange) bool {
+	d := p.s.cache.Lookup(ex.key, &ex.creq, time.Now(), func(cache.Hit, cache.Decision) {})
+	return d != cache.Miss
 }
 
 // onStored keeps the validators of the entry fetch found.

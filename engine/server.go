@@ -123,7 +123,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if c != nil {
 		load := func() float64 { return float64(srv.inflight.Load()) / float64(set.workers) }
 		srv.ahead = newRefreshAhead(&cfg.RefreshAhead, load)
-		if srv.pf, err = newPrefetcher(srv, &cfg.Prefetch, load); err != nil {
+		if srv.pf, err = newPrefetcher(srv, &cfg.Prefetch, int64(cfg.Cache.MaxObject), load); err != nil {
 			return nil, fmt.Errorf("prefetch: %w", err)
 		}
 	}

@@ -241,7 +241,9 @@ func (g *Graph) age() {
 
 // PrefetchSet appends to dst the URLs of url's prefetch set, most probable
 // first: the targets of its arcs with p ≥ Threshold, provided url was
-// requested at least MinCount times since the counts were last halved.
+// requested at least MinCount times since the counts were last halved, and
+// each arc seen at least MinCount times: with a source asked for twice, one
+// chance sequence alone would give p = 0.5.
 func (g *Graph) PrefetchSet(url string, dst []string) []string {
 	h := xxhash.Sum64String(url)
 	g.mu.RLock()
@@ -253,6 +255,9 @@ func (g *Graph) PrefetchSet(url string, dst []string) []string {
 	for _, a := range n.arcs {
 		if float64(a.count)/float64(n.count) < g.opts.Threshold {
 			break
+		}
+		if a.count < uint32(g.opts.MinCount) {
+			continue // seen too few times to predict, whatever its p
 		}
 		if t := g.nodes[a.h]; t != nil {
 			dst = append(dst, t.url)

@@ -324,3 +324,17 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// An arc seen fewer than MinCount times is left out of the set, whatever
+// its probability.
+func TestMinCountAppliesToArcs(t *testing.T) {
+	g := New(Options{Window: 2, MinCount: 2, Threshold: 0.5})
+	feed(g, "c:A", "c:B", "c:X", "c:A", "c:B")
+	// count(A) = 2, count(A→B) = 2, count(A→X) = 1 (p = 0.5).
+	if got := arcCount(g, "A", "X"); got != 1 {
+		t.Fatalf("count(A→X) = %d, want 1", got)
+	}
+	if got := g.PrefetchSet("A", nil); !slices.Equal(got, []string{"B"}) {
+		t.Errorf("PrefetchSet(A) = %q, want [B] (A→X seen once)", got)
+	}
+}

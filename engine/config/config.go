@@ -297,6 +297,10 @@ type Prefetch struct {
 	// MaxBandwidth bounds the bytes per second prefetches fetch. If zero,
 	// 5MiB is used.
 	MaxBandwidth Size `yaml:"max_bandwidth"`
+	// MaxObject is the largest response a prefetch fetches (at most
+	// cache.max_object): a bigger one is not read, and the URL is not tried
+	// again for a while. If zero, 2MiB is used.
+	MaxObject Size `yaml:"max_object"`
 	// MaxConcurrent bounds the prefetches in flight. If zero, 4 is used.
 	MaxConcurrent int `yaml:"max_concurrent"`
 	// MaxLoad is the share of workers busy (0 to 1) above which no prefetch

@@ -146,6 +146,7 @@ func TestKeys(t *testing.T) {
 		{"prefetch: {min_count: 5}", func(c *Config) { c.Prefetch.MinCount = 5 }},
 		{"prefetch: {schedule: '22:00-06:00'}", func(c *Config) { c.Prefetch.Schedule = "22:00-06:00" }},
 		{"prefetch: {max_bandwidth: 100KiB}", func(c *Config) { c.Prefetch.MaxBandwidth = 100 * KiB }},
+		{"prefetch: {max_object: 512KiB}", func(c *Config) { c.Prefetch.MaxObject = 512 * KiB }},
 		{"prefetch: {max_concurrent: 16}", func(c *Config) { c.Prefetch.MaxConcurrent = 16 }},
 		{"prefetch: {max_load: 0.9}", func(c *Config) { c.Prefetch.MaxLoad = 0.9 }},
 		{"prefetch: {max_nodes: 1000}", func(c *Config) { c.Prefetch.MaxNodes = 1000 }},

@@ -215,6 +215,9 @@ func (c *Config) validateEfficiency() error {
 	if err := sizeIn("prefetch.max_bandwidth", &p.MaxBandwidth, 5*MiB, 1, math.MaxInt64); err != nil {
 		return err
 	}
+	if err := sizeIn("prefetch.max_object", &p.MaxObject, 2*MiB, 1, math.MaxInt64); err != nil {
+		return err
+	}
 	if err := intIn("prefetch.max_concurrent", &p.MaxConcurrent, 4, 1, 10_000); err != nil {
 		return err
 	}
