@@ -237,6 +237,20 @@ type Cache struct {
 	HeuristicPercent *int `yaml:"heuristic_percent"`
 	// HeuristicMax caps a heuristic freshness lifetime. If zero, 24h is used.
 	HeuristicMax Duration `yaml:"heuristic_max"`
+	// Dirs are the disk tier's directories, one per disk. Objects stored in
+	// memory are also written to disk, and objects larger than MaxObject
+	// (up to a quarter of a directory's size) go to disk only. If empty,
+	// the cache lives in memory only.
+	Dirs []CacheDir `yaml:"dirs"`
+}
+
+// CacheDir is one directory of the disk tier.
+type CacheDir struct {
+	// Path is the directory, created if missing; relative paths are taken
+	// from the working directory.
+	Path string `yaml:"path"`
+	// Size bounds the bytes the directory holds, at least 4MiB.
+	Size Size `yaml:"size"`
 }
 
 // Default returns the configuration used when there is no file: a proxy on

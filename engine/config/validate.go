@@ -132,6 +132,9 @@ func (c *Config) Validate() error {
 	if err := positive("cache.heuristic_max", &k.HeuristicMax, Duration(24*time.Hour)); err != nil {
 		return err
 	}
+	if err := k.validateDirs(); err != nil {
+		return err
+	}
 	return c.validatePolicy()
 }
 
