@@ -87,7 +87,12 @@ func (w *Writer) DiskObject() (DiskObject, bool) {
 // the response m to req under key, and when it stops being fresh. It
 // reports false when the response may not be stored or is not fresh.
 func (c *Cache) DiskMeta(key []byte, req *codec.Request, m *Meta) (blob []byte, expires time.Time, ok bool) {
-	if len(key) == 0 || key[0] == 0 || m.ContentLength < 0 || !c.Storable(req, m) {
+	if len(key) == 0 || key[0] == 0 || m.ContentLength < 0 {
+		return nil, time.Time{}, false
+	}
+	sm := *m
+	sm.ContentLength = -1 // every rule of Storable but the memory tiers' size limit
+	if !c.Storable(req, &sm) {
 		return nil, time.Time{}, false
 	}
 	var d Directives

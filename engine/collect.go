@@ -19,6 +19,9 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		emit("cache_lookups_total", "Cache lookups by result.", "counter", float64(c.Misses), "result", "miss")
 		emit("cache_stores_total", "Objects stored.", "counter", float64(c.Stores))
 	}
+	if s.disk != nil {
+		s.disk.collect(emit)
+	}
 	if s.alog != nil {
 		emit("access_log_dropped_total", "Access log records dropped because the log could not keep up.", "counter", float64(s.alog.Dropped()))
 	}

@@ -30,6 +30,7 @@ type cacheState struct {
 	fill     *cache.Writer
 	flight   *cache.Flight
 	fwd      string // Cache-Status fwd parameter of a forwarded response
+	spool    *spool // a disk-only fill of a response too large for memory
 	reqTime  time.Time
 	bgRefill bool // a background refresh with no client
 }
@@ -59,6 +60,9 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.flight = nil
 		}
 	}()
+	if ex.mode == cacheMiss && ex.serveDisk(w) {
+		return
+	}
 	if ex.mode == cacheMiss {
 		f, leader := c.Join(ex.key)
 		if !leader {
@@ -141,6 +145,7 @@ func (ex *exchange) fetchCached(w sink) {
 		if c.Storable(&ex.creq, &m) {
 			ex.fill = c.NewWriter(ex.key, &ex.creq, &m)
 		}
+		ex.startSpool(&m)
 	}
 	if ex.flight != nil {
 		if ex.fill != nil {
@@ -175,9 +180,12 @@ func (ex *exchange) commitFill() {
 	if ex.fill != nil {
 		if err := ex.fill.Commit(); err != nil {
 			ex.s.log.Debug("not stored", "url", ex.url(), "err", err)
+		} else if ex.s.disk != nil {
+			ex.s.disk.writeBehind(ex.fill)
 		}
 		ex.fill = nil
 	}
+	ex.endSpool(true)
 }
 
 func (ex *exchange) abortFill() {
@@ -185,6 +193,7 @@ func (ex *exchange) abortFill() {
 		ex.fill.Abort()
 		ex.fill = nil
 	}
+	ex.endSpool(false)
 }
 
 // replyError answers an origin failure.

@@ -30,6 +30,7 @@ type Server struct {
 	log    *slog.Logger
 	client *fasthttp.Client
 	cache  *cache.Cache      // nil when cache.enabled is false
+	disk   *diskTier         // nil without cache.dirs
 	alog   *accesslog.Writer // nil when log.path is off
 	stats  *metrics.Registry
 	pol    atomic.Pointer[policy]
@@ -119,6 +120,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("log.path: %w", err)
 		}
 	}
+	if c != nil && len(cfg.Cache.Dirs) > 0 {
+		if srv.disk, err = openDisk(cfg.Cache.Dirs, log); err != nil {
+			return nil, err
+		}
+	}
 	return srv, nil
 }
 
@@ -145,6 +151,9 @@ func (s *Server) Serve() error {
 	)
 	close(s.stopped)
 	s.pool.Release()
+	if s.disk != nil {
+		s.disk.close()
+	}
 	if s.alog != nil {
 		_ = s.alog.Close()
 	}
