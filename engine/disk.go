@@ -63,6 +63,7 @@ type diskDir struct {
 	path    string
 	st      *disk.Store
 	openErr error
+	rebuild bool // the store opened without an index and scans its segments
 
 	mu     sync.RWMutex // writers of jobs hold it shared; close takes it
 	closed bool
@@ -103,7 +104,11 @@ func openDisk(dirs []config.CacheDir, log *slog.Logger) (*diskTier, error) {
 		default:
 			d.st = st
 			s := st.Stats()
-			log.Info("disk cache directory open", "dir", cd.Path, "objects", s.Objects, "capacity", s.Capacity, "rebuilding", s.Rebuilding)
+			log.Info("disk cache directory open", "dir", cd.Path, "objects", s.Objects, "capacity", s.Capacity)
+			if d.rebuild = s.Rebuilding; d.rebuild {
+				log.Info("disk index rebuild started: no index from a clean stop; serving what is scanned so far",
+					"dir", cd.Path, "total", s.RebuildTotal)
+			}
 			for range writeBehindWorkers {
 				t.wg.Add(1)
 				go t.writer(d)
@@ -204,6 +209,9 @@ func (t *diskTier) monitor() {
 	defer tick.Stop()
 	rebuilding := make([]bool, len(t.dirs))
 	failed := make([]bool, len(t.dirs))
+	for i, d := range t.dirs {
+		rebuilding[i] = d.rebuild
+	}
 	var lastLog time.Time
 	for {
 		select {
@@ -218,7 +226,7 @@ func (t *diskTier) monitor() {
 			}
 			s := d.st.Stats()
 			switch {
-			case s.Rebuilding && (logProgress || !rebuilding[i]):
+			case s.Rebuilding && logProgress:
 				t.log.Info("disk index rebuild", "dir", d.path, "scanned", s.RebuildScanned, "total", s.RebuildTotal, "objects", s.Objects)
 				lastLog = time.Now()
 			case !s.Rebuilding && rebuilding[i]:

@@ -11,7 +11,8 @@ import (
 
 // Spool tuning: at most spoolPieces read buffers (chunk bytes each, 4 MiB in
 // all) wait between the relay and the disk; a relay that finds them full
-// waits at most spoolStall for the disk before it gives up the disk copy.
+// waits at most spoolStall for one to leave before it gives the disk copy
+// up, so a disk that cannot keep up costs its copy, not the client's time.
 const (
 	spoolPieces = 64
 	spoolStall  = time.Second
@@ -77,8 +78,8 @@ func (ex *exchange) startSpool(m *cache.Meta) {
 	ex.spool = sp
 }
 
-// write queues a copy of p for the disk. It waits for the disk at most
-// spoolStall in all before it gives the disk copy up.
+// write queues a copy of p for the disk. When the queue is full it waits
+// at most spoolStall for room, then gives the disk copy up.
 func (sp *spool) write(p []byte) {
 	for len(p) > 0 && !sp.dead {
 		b := getChunk()
