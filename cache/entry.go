@@ -81,6 +81,19 @@ func decodeMeta(v []byte, m *meta) bool {
 	if len(v) < metaSize || v[0] != kindObject {
 		return false
 	}
+	decodeFixed(v, m)
+	want := int64(metaSize) + int64(m.hdrLen)
+	if m.largeID == 0 {
+		want += m.size
+	}
+	return int64(len(v)) == want &&
+		uint64(m.etagOff)+uint64(m.etagLen) <= uint64(m.hdrLen) &&
+		uint64(m.lmOff)+uint64(m.lmLen) <= uint64(m.hdrLen)
+}
+
+// decodeFixed reads the fields of the fixed part, v[:metaSize], whatever
+// its kind byte.
+func decodeFixed(v []byte, m *meta) {
 	le := binary.LittleEndian
 	m.flags = v[1]
 	m.status = le.Uint16(v[2:])
@@ -97,13 +110,6 @@ func decodeMeta(v []byte, m *meta) bool {
 	m.etagLen = le.Uint32(v[68:])
 	m.lmOff = le.Uint32(v[72:])
 	m.lmLen = le.Uint32(v[76:])
-	want := int64(metaSize) + int64(m.hdrLen)
-	if m.largeID == 0 {
-		want += m.size
-	}
-	return int64(len(v)) == want &&
-		uint64(m.etagOff)+uint64(m.etagLen) <= uint64(m.hdrLen) &&
-		uint64(m.lmOff)+uint64(m.lmLen) <= uint64(m.hdrLen)
 }
 
 // entryHeader returns the header block of an object entry.

@@ -49,6 +49,9 @@ func NewAdmin(s *Server, addr string) (*Admin, error) {
 		if s.cache != nil {
 			extra["cache"] = s.cache.Stats()
 		}
+		if s.disk != nil {
+			extra["disk"] = s.disk.stats()
+		}
 		if err := s.LastReload(); err != nil {
 			extra["last_reload_error"] = err.Error()
 		}

@@ -43,6 +43,9 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		emit("prefetch_graph_bytes", "Estimated memory of the learned graph.", "gauge", float64(g.Bytes))
 		emit("prefetch_learned_total", "Requests the learner has observed.", "counter", float64(g.Observed))
 	}
+	if s.disk != nil {
+		s.disk.collect(emit)
+	}
 	if s.alog != nil {
 		emit("access_log_dropped_total", "Access log records dropped because the log could not keep up.", "counter", float64(s.alog.Dropped()))
 	}

@@ -225,6 +225,9 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 					ex.abortFill()
 				}
 			}
+			if ex.spool != nil {
+				ex.spool.write(data)
+			}
 			if clientGone {
 				if ex.fill == nil {
 					return

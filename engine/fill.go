@@ -30,6 +30,7 @@ type cacheState struct {
 	fill    *cache.Writer
 	flight  *cache.Flight
 	fwd     string // Cache-Status fwd parameter of a forwarded response
+	spool   *spool // a disk-only fill of a response too large for memory
 	reqTime time.Time
 }
 
@@ -58,6 +59,9 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.flight = nil
 		}
 	}()
+	if ex.mode == cacheMiss && ex.bg != bgPrefetch && ex.serveDisk(w) {
+		return
+	}
 	if ex.mode == cacheMiss && ex.flight == nil { // a prefetch has joined already
 		f, leader := c.Join(ex.key)
 		if !leader {
@@ -168,6 +172,7 @@ func (ex *exchange) fetchCached(w sink) {
 				ex.fill = nil
 			}
 		}
+		ex.startSpool(&m)
 	}
 	if ex.flight != nil {
 		if ex.fill != nil && share {
@@ -202,9 +207,12 @@ func (ex *exchange) commitFill() {
 	if ex.fill != nil {
 		if err := ex.fill.Commit(); err != nil {
 			ex.s.log.Debug("not stored", "url", ex.url(), "err", err)
+		} else if ex.s.disk != nil {
+			ex.s.disk.writeBehind(ex.fill)
 		}
 		ex.fill = nil
 	}
+	ex.endSpool(true)
 }
 
 func (ex *exchange) abortFill() {
@@ -212,6 +220,7 @@ func (ex *exchange) abortFill() {
 		ex.fill.Abort()
 		ex.fill = nil
 	}
+	ex.endSpool(false)
 }
 
 // replyError answers an origin failure.

@@ -217,11 +217,11 @@ func (ex *exchange) invalidate(resp *fasthttp.Response) {
 	if !isUnsafe(ex.creq.Method) {
 		return
 	}
-	c.Invalidate(ex.key)
+	ex.s.invalidate(ex.key)
 	for _, name := range []string{"Location", "Content-Location"} {
 		if v := resp.Header.Peek(name); len(v) > 0 {
 			if k := sameOriginKey(ex.key, v); k != nil {
-				c.Invalidate(k)
+				ex.s.invalidate(k)
 			}
 		}
 	}
@@ -264,7 +264,7 @@ func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
 	}
 	status := 404
 	if cc.s.cache != nil {
-		if cc.s.cache.Invalidate(cache.AppendKey(cc.l.hit.key[:0], r)) {
+		if cc.s.invalidate(cache.AppendKey(cc.l.hit.key[:0], r)) {
 			status = 200
 		}
 	}

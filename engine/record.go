@@ -13,6 +13,8 @@ import (
 const (
 	codeNone              = accesslog.CodeNone
 	codeMemHit            = accesslog.CodeMemHit
+	codeHit               = accesslog.CodeHit
+	codeSwapFailMiss      = accesslog.CodeSwapFailMiss
 	codeMiss              = accesslog.CodeMiss
 	codeRefreshModified   = accesslog.CodeRefreshModified
 	codeRefreshUnmodified = accesslog.CodeRefreshUnmodified
@@ -81,7 +83,7 @@ func (ex *exchange) logDone() {
 	}
 	o := metrics.Outcome{
 		Method: ex.method, Status: ex.status, Result: code, BytesIn: int64(len(ex.target)) + ex.bodyIn(),
-		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: code == codeMemHit || code == codeRefreshUnmodified,
+		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: code == codeMemHit || code == codeHit || code == codeRefreshUnmodified,
 	}
 	ex.s.stats.Record(&o)
 	w := ex.s.alog

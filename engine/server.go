@@ -31,6 +31,7 @@ type Server struct {
 	log    *slog.Logger
 	client *fasthttp.Client
 	cache  *cache.Cache      // nil when cache.enabled is false
+	disk   *diskTier         // nil without cache.dirs
 	alog   *accesslog.Writer // nil when log.path is off
 	stats  *metrics.Registry
 	ahead  *refreshAhead // nil when refresh_ahead is off or there is no cache
@@ -138,6 +139,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			return nil, fmt.Errorf("log.path: %w", err)
 		}
 	}
+	if c != nil && len(cfg.Cache.Dirs) > 0 {
+		if srv.disk, err = openDisk(cfg.Cache.Dirs, log); err != nil {
+			return nil, err
+		}
+	}
 	return srv, nil
 }
 
@@ -168,6 +174,9 @@ func (s *Server) Serve() error {
 	)
 	close(s.stopped)
 	s.pool.Release()
+	if s.disk != nil {
+		s.disk.close()
+	}
 	if s.alog != nil {
 		_ = s.alog.Close()
 	}

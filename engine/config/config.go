@@ -249,6 +249,20 @@ type Cache struct {
 	// an object evicted lately comes back with one request fewer. If nil,
 	// true is used.
 	Admission *bool `yaml:"admission"`
+	// Dirs are the disk tier's directories, one per disk. Objects stored in
+	// memory are also written to disk, and objects larger than MaxObject
+	// (up to a quarter of a directory's size) go to disk only. If empty,
+	// the cache lives in memory only.
+	Dirs []CacheDir `yaml:"dirs"`
+}
+
+// CacheDir is one directory of the disk tier.
+type CacheDir struct {
+	// Path is the directory, created if missing; relative paths are taken
+	// from the working directory.
+	Path string `yaml:"path"`
+	// Size bounds the bytes the directory holds, at least 4MiB.
+	Size Size `yaml:"size"`
 }
 
 // RefreshAhead configures the background revalidation of popular objects

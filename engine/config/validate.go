@@ -136,6 +136,9 @@ func (c *Config) Validate() error {
 	if k.Admission == nil {
 		k.Admission = new(true)
 	}
+	if err := k.validateDirs(); err != nil {
+		return err
+	}
 	if err := c.validateEfficiency(); err != nil {
 		return err
 	}

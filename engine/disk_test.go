@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"edgeproxy/engine/config"
+)
+
+// runDiskProxy starts a Server whose cache has the disk tier in dir, and
+// returns it with an idempotent stop (a clean shutdown: the store writes
+// its index).
+func runDiskProxy(t *testing.T, dir string, mutate func(*config.Config)) (*Server, func()) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen, cfg.Admin, cfg.Name = "127.0.0.1:0", config.AdminOff, "edgeproxy-test"
+	cfg.EventLoops = 2
+	cfg.Log.Path = config.LogOff
+	cfg.Cache.Dirs = []config.CacheDir{{Path: dir, Size: 16 * config.MiB}}
+	if mutate != nil {
+		mutate(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve() }()
+	select {
+	case <-s.Ready():
+	case err := <-errc:
+		t.Fatalf("Serve: %v", err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = s.Shutdown(ctx)
+			<-errc
+		})
+	}
+	t.Cleanup(stop)
+	return s, stop
+}
+
+// waitStored waits until the disk tier has stored n objects in all.
+func waitStored(t *testing.T, s *Server, n int64) {
+	t.Helper()
+	if !eventually(5*time.Second, func() bool {
+		var got int64
+		for _, d := range s.disk.stats() {
+			got += d.Stored
+		}
+		return got >= n
+	}) {
+		t.Fatalf("disk stored %+v, want %d objects", s.disk.stats(), n)
+	}
+}
+
+// An object written behind to disk is served from it after a restart,
+// without the origin; a range and a conditional request are answered from
+// it too, and the second disk hit copies it back into memory.
+func TestDiskServesAfterRestart(t *testing.T) {
+	body := patternBody(700<<10, 3) // three chunk records
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("ETag", `"d1"`)
+		_, _ = w.Write(body)
+	})
+	dir := t.TempDir()
+	u := o.URL + "/disk"
+	s, stop := runDiskProxy(t, dir, nil)
+	resp, got := cacheGet(t, s, u)
+	wantMiss(t, resp, "first fetch")
+	waitStored(t, s, 1)
+	stop()
+
+	s, _ = runDiskProxy(t, dir, nil)
+	resp, got = cacheGet(t, s, u)
+	wantHit(t, resp, "after restart")
+	if !bytes.Equal([]byte(got), body) {
+		t.Fatalf("disk hit: %d bytes, want the %d stored", len(got), len(body))
+	}
+	resp, got = cacheGet(t, s, u, "Range: bytes=300000-300009")
+	if resp.StatusCode != 206 || got != string(body[300000:300010]) {
+		t.Errorf("range from disk: %d %q, want 206 %q", resp.StatusCode, got, body[300000:300010])
+	}
+	resp, _ = cacheGet(t, s, u, `If-None-Match: "d1"`)
+	if resp.StatusCode != 304 {
+		t.Errorf("conditional from disk: %d, want 304", resp.StatusCode)
+	}
+	if ds := s.disk.stats()[0]; ds.Promoted != 0 || ds.Served != 3 {
+		t.Errorf("served %d from disk, promoted %d; want 3 and 0 (no whole body sent yet)", ds.Served, ds.Promoted)
+	}
+	if resp, got = cacheGet(t, s, u); !isHit(resp) || got != string(body) {
+		t.Errorf("fourth disk hit: %q, %d bytes", resp.Header.Get("X-Cache"), len(got))
+	}
+	wantOrigin(t, o, 1, "disk hits")
+	if ds := s.disk.stats()[0]; ds.Promoted != 1 || ds.Served != 4 {
+		t.Errorf("served %d from disk, promoted %d; want 4 and 1", ds.Served, ds.Promoted)
+	}
+	resp, got = cacheGet(t, s, u)
+	wantHit(t, resp, "after promotion")
+	if got != string(body) || s.disk.stats()[0].Served != 4 {
+		t.Errorf("after promotion: %d bytes, %d served from disk; want a memory hit", len(got), s.disk.stats()[0].Served)
+	}
+}
+
+// The disk keeps one variant per URL: another variant misses on disk.
+// PURGE removes the disk copy as well as the memory one.
+func TestDiskVaryAndPurge(t *testing.T) {
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("Vary", "Accept-Language")
+		_, _ = w.Write([]byte("lang=" + r.Header.Get("Accept-Language") + " n=" + strconv.Itoa(n)))
+	})
+	dir := t.TempDir()
+	u := o.URL + "/v"
+	s, stop := runDiskProxy(t, dir, nil)
+	cacheGet(t, s, u, "Accept-Language: en")
+	waitStored(t, s, 1)
+	stop()
+
+	s, stop = runDiskProxy(t, dir, nil)
+	if resp, got := cacheGet(t, s, u, "Accept-Language: en"); !isHit(resp) || got != "lang=en n=1" {
+		t.Errorf("same variant after restart: %q %q, want a hit of n=1", resp.Header.Get("X-Cache"), got)
+	}
+	if resp, got := cacheGet(t, s, u, "Accept-Language: fr"); isHit(resp) || got != "lang=fr n=2" {
+		t.Errorf("other variant: %q %q, want a miss", resp.Header.Get("X-Cache"), got)
+	}
+	waitStored(t, s, 1)
+	if resp, _ := cacheDo(t, s, "PURGE", u, ""); resp.StatusCode != 200 {
+		t.Errorf("PURGE: %d, want 200", resp.StatusCode)
+	}
+	stop()
+	s, _ = runDiskProxy(t, dir, nil)
+	if resp, _ := cacheGet(t, s, u, "Accept-Language: fr"); isHit(resp) {
+		t.Error("after PURGE and a restart: a hit, want the disk copy gone")
+	}
+}
+
+// A response larger than cache.max_object skips memory and streams to
+// disk while it is relayed; the next request is a disk hit.
+func TestDiskLargerThanMemory(t *testing.T) {
+	body := patternBody(3<<20, 5)
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+	s, _ := runDiskProxy(t, t.TempDir(), func(c *config.Config) { c.Cache.MaxObject = config.MiB })
+	u := o.URL + "/large"
+	if resp, got := cacheGet(t, s, u); isHit(resp) || got != string(body) {
+		t.Fatalf("first fetch: %q, %d bytes", resp.Header.Get("X-Cache"), len(got))
+	}
+	waitStored(t, s, 1)
+	resp, got := cacheGet(t, s, u)
+	wantHit(t, resp, "disk-only object")
+	if got != string(body) {
+		t.Errorf("disk-only object: %d bytes, want %d intact", len(got), len(body))
+	}
+	wantOrigin(t, o, 1, "disk-only object")
+}
