@@ -312,6 +312,10 @@ func (p *prefetcher) fetch(url string) {
 		p.fresh.Add(1)
 		return
 	case cache.Miss:
+		if p.onDisk(now) {
+			p.fresh.Add(1)
+			return
+		}
 	default:
 		mode = cacheRevalidate
 	}
@@ -352,6 +356,21 @@ func (p *prefetcher) fetch(url string) {
 		return
 	}
 	p.issued.Add(1)
+}
+
+// onDisk reports whether the disk tier holds the object in p.key, unexpired.
+// (The check counts as one of the object's disk hits towards promotion.)
+func (p *prefetcher) onDisk(now time.Time) bool {
+	t := p.s.disk
+	if t == nil {
+		return false
+	}
+	d := t.pick(p.key)
+	if d.st == nil {
+		return false
+	}
+	o, ok := d.st.Get(p.key)
+	return ok && (o.Expires.IsZero() || now.Before(o.Expires))
 }
 
 // stored reports whether the object ex prefetched is now in the cache.
