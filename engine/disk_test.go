@@ -172,3 +172,28 @@ func TestDiskLargerThanMemory(t *testing.T) {
 	}
 	wantOrigin(t, o, 1, "disk-only object")
 }
+
+// only-if-cached is answered from the disk tier when memory misses, and
+// with 504 when neither holds the object (RFC 9111 §5.2.1.7).
+func TestDiskOnlyIfCached(t *testing.T) {
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		_, _ = w.Write([]byte("on disk"))
+	})
+	dir := t.TempDir()
+	s, stop := runDiskProxy(t, dir, nil)
+	cacheGet(t, s, o.URL+"/kept")
+	waitStored(t, s, 1)
+	stop()
+
+	s, _ = runDiskProxy(t, dir, nil)
+	resp, got := cacheGet(t, s, o.URL+"/kept", "Cache-Control: only-if-cached")
+	if resp.StatusCode != 200 || got != "on disk" || !isHit(resp) {
+		t.Errorf("only-if-cached, on disk: %d %q %q; want a 200 disk hit", resp.StatusCode, got, resp.Header.Get("X-Cache"))
+	}
+	resp, _ = cacheGet(t, s, o.URL+"/nowhere", "Cache-Control: only-if-cached")
+	if resp.StatusCode != 504 {
+		t.Errorf("only-if-cached, nowhere: %d, want 504", resp.StatusCode)
+	}
+	wantOrigin(t, o, 1, "only-if-cached never reaches the origin")
+}

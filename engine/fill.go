@@ -20,18 +20,19 @@ const (
 // copy of the request head (parsed again, so views into it live as long as
 // the exchange), the key, and the stored validators when revalidating.
 type cacheState struct {
-	mode    uint8
-	stale   cache.Decision // StaleRevalidate or StaleIfError
-	key     []byte
-	raw     []byte
-	creq    codec.Request
-	etag    []byte
-	lastMod []byte
-	fill    *cache.Writer
-	flight  *cache.Flight
-	fwd     string // Cache-Status fwd parameter of a forwarded response
-	spool   *spool // a disk-only fill of a response too large for memory
-	reqTime time.Time
+	mode       uint8
+	stale      cache.Decision // StaleRevalidate or StaleIfError
+	key        []byte
+	raw        []byte
+	creq       codec.Request
+	etag       []byte
+	lastMod    []byte
+	fill       *cache.Writer
+	flight     *cache.Flight
+	fwd        string // Cache-Status fwd parameter of a forwarded response
+	spool      *spool // a disk-only fill of a response too large for memory
+	onlyCached bool   // only-if-cached: answer from the disk tier or 504
+	reqTime    time.Time
 }
 
 // own keeps a copy of the request head and parses it again into creq, so
@@ -60,6 +61,10 @@ func (ex *exchange) fetchCached(w sink) {
 		}
 	}()
 	if ex.mode == cacheMiss && ex.bg != bgPrefetch && ex.serveDisk(w) {
+		return
+	}
+	if ex.onlyCached {
+		ex.replyError(w, ErrOnlyIfCached) // RFC 9111 §5.2.1.7
 		return
 	}
 	if ex.mode == cacheMiss && ex.flight == nil { // a prefetch has joined already

@@ -69,6 +69,8 @@ func (cc *clientConn) prepareCache(ex *exchange, r *codec.Request, n int, buf []
 	switch {
 	case lookedUp && d == cache.Miss:
 		ex.mode = cacheMiss
+	case lookedUp && d == cache.OnlyIfCachedMiss: // the disk tier may hold it
+		ex.mode, ex.onlyCached = cacheMiss, true
 	case lookedUp && (d == cache.StaleRevalidate || d == cache.StaleIfError):
 		ex.mode, ex.stale = cacheRevalidate, d
 		ex.etag, ex.lastMod = nonEmpty(hs.etag), nonEmpty(hs.lastMod)

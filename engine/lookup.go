@@ -90,7 +90,7 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 		}
 		cc.idle()
 		return gnet.None, true, d
-	case d == cache.OnlyIfCachedMiss:
+	case d == cache.OnlyIfCachedMiss && s.disk == nil:
 		return cc.refuse(r, n, ErrOnlyIfCached), true, d
 	}
 	return gnet.None, false, d
