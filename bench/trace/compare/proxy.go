@@ -147,7 +147,7 @@ var counterFamilies = []string{
 
 // counters maps a sample name with its labels, as the exposition format
 // prints it (`edgeproxy_cache_admission_total{decision="admitted"}`), to
-// its value.
+// its value, and a labelled family's bare name to its total.
 type counters map[string]float64
 
 // scrapeCounters reads the samples of counterFamilies from the proxy's
@@ -171,8 +171,12 @@ func (p *proxy) scrapeCounters(ctx context.Context) (counters, error) {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, ok := parseSample(sc.Text())
-		if ok {
-			out[name] = value
+		if !ok {
+			continue
+		}
+		out[name] = value
+		if family, _, labelled := strings.Cut(name, "{"); labelled {
+			out[family] += value // the family's total, across its labels
 		}
 	}
 	return out, sc.Err()
