@@ -32,8 +32,20 @@ func pageOrigin(t *testing.T) (*countingOrigin, *atomic.Int64) {
 }
 
 // getFrom sends a GET through the proxy from the local address src (any of
-// 127.0.0.0/8), so that the learner sees a distinct client.
+// 127.0.0.0/8), so that the learner sees a distinct client, and checks that
+// the body is pageOrigin's for the URL.
 func getFrom(t *testing.T, s *Server, src, url string) *http.Response {
+	t.Helper()
+	resp, body := exchangeFrom(t, s, src, url)
+	if want := "body of " + strings.TrimPrefix(url, "http://"+hostOfURL(url)); string(body) != want {
+		t.Fatalf("GET %s: body %q, want %q", url, body, want)
+	}
+	return resp
+}
+
+// exchangeFrom sends a GET through the proxy from the local address src and
+// returns the response with its body read.
+func exchangeFrom(t *testing.T, s *Server, src, url string) (*http.Response, []byte) {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
 	c, err := d.Dial("tcp", s.Addr())
@@ -53,10 +65,7 @@ func getFrom(t *testing.T, s *Server, src, url string) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "body of " + strings.TrimPrefix(url, "http://"+hostOfURL(url)); string(body) != want {
-		t.Fatalf("GET %s: body %q, want %q", url, body, want)
-	}
-	return resp
+	return resp, body
 }
 
 // originCount is how many requests for path the origin has seen.
@@ -360,13 +369,13 @@ func TestPrefetchSkipsObjectsOverItsCap(t *testing.T) {
 	a, big := o.URL+"/page", o.URL+"/big.iso"
 	for i := range 2 {
 		src := fmt.Sprintf("127.0.0.%d", 50+i)
-		cacheGetFrom(t, s, src, a)
-		cacheGetFrom(t, s, src, big)
+		exchangeFrom(t, s, src, a)
+		exchangeFrom(t, s, src, big)
 	}
 	if resp, _ := cacheDo(t, s, "PURGE", big, ""); resp.StatusCode != 200 {
 		t.Fatalf("PURGE: %d", resp.StatusCode)
 	}
-	cacheGetFrom(t, s, "127.0.0.60", a)
+	exchangeFrom(t, s, "127.0.0.60", a)
 	if !eventually(5*time.Second, func() bool { return prefetched.Load() == 1 && s.pf.budget.running.Load() == 0 }) {
 		t.Fatalf("origin saw %d prefetches of the big object, want 1", prefetched.Load())
 	}
@@ -377,34 +386,11 @@ func TestPrefetchSkipsObjectsOverItsCap(t *testing.T) {
 	if resp, _ := cacheDo(t, s, "PURGE", big, ""); resp.StatusCode != 200 {
 		t.Fatalf("PURGE: %d", resp.StatusCode)
 	}
-	cacheGetFrom(t, s, "127.0.0.61", a)
+	exchangeFrom(t, s, "127.0.0.61", a)
 	if !eventually(5*time.Second, func() bool { return s.pf.skipUnstorable.Load() == 1 }) {
 		t.Fatalf("second prediction: %d skipped as unstorable, want 1", s.pf.skipUnstorable.Load())
 	}
 	if n := prefetched.Load(); n != 1 {
 		t.Fatalf("the big object was prefetched %d times, want once", n)
 	}
-}
-
-// cacheGetFrom is getFrom for bodies that are not "body of PATH".
-func cacheGetFrom(t *testing.T, s *Server, src, url string) *http.Response {
-	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp", s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, cacheRequest("GET", url)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "GET"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return resp
 }
