@@ -30,7 +30,7 @@ type DiskObject struct {
 	Key     []byte    // URL key
 	Meta    []byte    // encoded as above; DiskHit and Promote read it
 	Size    int64     // body length
-	Expires time.Time // when the object stops being fresh; the disk index drops it then
+	Expires time.Time // when the disk index drops it: the end of freshness, zero (never) with a validator
 	chunks  [][]byte
 }
 
@@ -59,8 +59,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 
 // DiskObject returns the object a successful Commit stored, for the disk
 // tier's write-behind. It reports false when w did not commit, or when the
-// object is not fresh any more (it would be refetched from disk only to be
-// revalidated, which the disk tier does not do).
+// object is neither fresh nor revalidatable (see diskUntil).
 func (w *Writer) DiskObject() (DiskObject, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -69,7 +68,7 @@ func (w *Writer) DiskObject() (DiskObject, bool) {
 	}
 	m := w.meta
 	m.size = w.size
-	exp, ok := freshUntil(&m, time.Now())
+	exp, ok := diskUntil(&m, time.Now())
 	if !ok {
 		return DiskObject{}, false
 	}
@@ -108,7 +107,7 @@ func (c *Cache) DiskMeta(key []byte, req *codec.Request, m *Meta) (blob []byte, 
 	if names, _ = appendVaryNames(nil, m.Header); len(names) > 0 {
 		sec = appendSecondary(nil, names, req)
 	}
-	exp, ok := freshUntil(&om, time.Now())
+	exp, ok := diskUntil(&om, time.Now())
 	if !ok {
 		return nil, time.Time{}, false
 	}
@@ -118,9 +117,16 @@ func (c *Cache) DiskMeta(key []byte, req *codec.Request, m *Meta) (blob []byte, 
 // MaxObject returns the largest body the memory tiers store.
 func (c *Cache) MaxObject() int64 { return c.maxObject }
 
-// freshUntil returns the instant m stops being fresh, and false when it is
-// not fresh at now or must be revalidated before every use.
-func freshUntil(m *meta, now time.Time) (time.Time, bool) {
+// diskUntil returns how long the disk tier keeps m: an object with a
+// validator (ETag or Last-Modified) until its segment is reused, since once
+// stale it is revalidated with a conditional request and a 304 saves its
+// whole body (zero time: no expiry); any other object until it stops being
+// fresh. It reports false for an object without a validator that is stale
+// at now or must be revalidated before every use.
+func diskUntil(m *meta, now time.Time) (time.Time, bool) {
+	if m.etagLen > 0 || m.lmLen > 0 {
+		return time.Time{}, true
+	}
 	if m.flags&flagNoCache != 0 {
 		return time.Time{}, false
 	}

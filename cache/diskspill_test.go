@@ -40,8 +40,8 @@ func TestDiskMetaRoundTrip(t *testing.T) {
 	if string(body) != "disk body" || o.Size != 9 || string(o.Key) != "http://h/d" {
 		t.Fatalf("object: key %q size %d body %q", o.Key, o.Size, body)
 	}
-	if d := o.Expires.Sub(now); d < 89*time.Second || d > 91*time.Second {
-		t.Errorf("Expires in %v, want 90s (max-age 100 minus Age 10)", d)
+	if !o.Expires.IsZero() {
+		t.Errorf("Expires %v, want none: with an ETag the copy is kept to be revalidated", o.Expires)
 	}
 	mem := get(c, req, now.Add(5*time.Second))
 	h, d := c.DiskHit(o.Meta, req, now.Add(5*time.Second))
@@ -83,15 +83,29 @@ func TestPromote(t *testing.T) {
 	}
 }
 
-// A response that must be revalidated before every use, or is already
-// stale, does not go to disk.
-func TestDiskObjectNotFresh(t *testing.T) {
+// A response that must be revalidated before every use goes to disk only
+// with a validator to revalidate it by; without one, the disk index drops
+// an object when it stops being fresh.
+func TestDiskObjectKeptWhileUsable(t *testing.T) {
 	c := smallCache()
-	req := newReq("GET", "http://h/n")
-	w := c.NewWriter(AppendKey(nil, req), req, resp{at: time.Now(), body: "x", headers: []string{"Cache-Control", "no-cache"}}.meta())
-	_, _ = w.Write([]byte("x"))
-	_ = w.Commit()
-	if _, ok := w.DiskObject(); ok {
-		t.Error("no-cache response: DiskObject true, want false")
+	now := time.Now()
+	commit := func(url string, headers ...string) *Writer {
+		req := newReq("GET", url)
+		w := c.NewWriter(AppendKey(nil, req), req, resp{at: now, body: "x", headers: headers}.meta())
+		_, _ = w.Write([]byte("x"))
+		if err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	if _, ok := commit("http://h/n", "Cache-Control", "no-cache").DiskObject(); ok {
+		t.Error("no-cache response without a validator: DiskObject true, want false")
+	}
+	if o, ok := commit("http://h/v", "Cache-Control", "no-cache", "ETag", `"a"`).DiskObject(); !ok || !o.Expires.IsZero() {
+		t.Errorf("no-cache response with an ETag: DiskObject %v, Expires %v; want kept with no expiry", ok, o.Expires)
+	}
+	o, ok := commit("http://h/f", "Cache-Control", "max-age=100", "Age", "10").DiskObject()
+	if d := o.Expires.Sub(now); !ok || d < 89*time.Second || d > 91*time.Second {
+		t.Errorf("fresh response without a validator: DiskObject %v, Expires in %v; want 90s (max-age 100 minus Age 10)", ok, d)
 	}
 }

@@ -37,8 +37,10 @@ import (
 // loop's hit path is untouched and allocates nothing, and the Object that
 // Get allocates is a worker's. A fresh object streams from disk in
 // 256 KiB reads through the sink's watermark, so a slow client costs no
-// memory; a stale one is treated as a miss (its fill replaces it); a
-// corrupt one is dropped and fetched again.
+// memory; a stale one with a validator is read back into memory and
+// revalidated like a stale memory entry (objects with a validator stay on
+// disk until their segment is reused, others until they stop being fresh);
+// a corrupt one is dropped and fetched again.
 
 // Tuning of the disk tier.
 const (

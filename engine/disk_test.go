@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -196,4 +197,42 @@ func TestDiskOnlyIfCached(t *testing.T) {
 		t.Errorf("only-if-cached, nowhere: %d, want 504", resp.StatusCode)
 	}
 	wantOrigin(t, o, 1, "only-if-cached never reaches the origin")
+}
+
+// A stale disk copy with a validator is revalidated, not fetched whole: a
+// 304 from the origin lets the disk's body answer the client.
+func TestDiskStaleCopyIsRevalidated(t *testing.T) {
+	body := patternBody(300<<10, 5)
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=1")
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write(body)
+	})
+	dir := t.TempDir()
+	u := o.URL + "/stale"
+	s, stop := runDiskProxy(t, dir, nil)
+	cacheGet(t, s, u)
+	waitStored(t, s, 1)
+	stop()
+	time.Sleep(2100 * time.Millisecond) // past max-age=1, with Age in whole seconds
+
+	s, _ = runDiskProxy(t, dir, nil)
+	resp, got := cacheGet(t, s, u)
+	if resp.StatusCode != 200 || got != string(body) {
+		t.Fatalf("stale disk copy: %d, %d bytes; want 200 and the stored body", resp.StatusCode, len(got))
+	}
+	wantOrigin(t, o, 2, "the fill and one revalidation")
+	if inm := o.request(2).header.Get("If-None-Match"); inm != `"v1"` {
+		t.Errorf("second origin request has If-None-Match %q, want the stored ETag", inm)
+	}
+	if cs := resp.Header.Get("Cache-Status"); !strings.Contains(cs, "fwd=stale") || !strings.Contains(cs, "fwd-status=304") {
+		t.Errorf("Cache-Status %q: want a revalidated hit (fwd=stale; fwd-status=304)", cs)
+	}
+	resp, _ = cacheGet(t, s, u)
+	wantHit(t, resp, "after the revalidation")
+	wantOrigin(t, o, 2, "freshened by the 304")
 }

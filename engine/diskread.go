@@ -41,6 +41,9 @@ func (ex *exchange) serveDisk(w sink) bool {
 	c := ex.s.cache
 	h, dec := c.DiskHit(meta, &ex.creq, time.Now())
 	if dec != cache.Fresh {
+		if dec != cache.Miss && dec != cache.OnlyIfCachedMiss {
+			ex.revalidateDisk(d, o, meta, &h, dec)
+		}
 		return false
 	}
 	closing := ex.close || ex.s.draining.Load()
@@ -76,6 +79,52 @@ func (ex *exchange) serveDisk(w sink) bool {
 		}
 	}
 	return true
+}
+
+// revalidateDisk turns a miss into a revalidation when the disk holds a
+// stale copy with validators, as Squid and Traffic Server revalidate their
+// disk objects: the copy is read back into memory (Promote) and the
+// exchange then asks the origin with If-None-Match / If-Modified-Since like
+// any stale memory entry. A 304 costs the uplink a few hundred bytes
+// instead of the body, which after a long restart is most of the cache.
+// Objects too large for memory, without validators, or refused by
+// admission stay misses.
+func (ex *exchange) revalidateDisk(d *diskDir, o *disk.Object, meta []byte, h *cache.Hit, dec cache.Decision) {
+	c := ex.s.cache
+	if (h.ETag == nil && h.LastModified == nil) || h.Size > c.MaxObject() {
+		return
+	}
+	etag, lastMod := nonEmpty(h.ETag), nonEmpty(h.LastModified) // h views meta
+	body, err := loadDisk(o, h.Size)
+	if err != nil {
+		ex.diskReadFailed(d, err)
+		return
+	}
+	if c.Promote(ex.key, meta, body) != nil {
+		return
+	}
+	ex.mode, ex.etag, ex.lastMod = cacheRevalidate, etag, lastMod
+	ex.stale = cache.StaleRevalidate
+	if dec == cache.StaleIfError {
+		ex.stale = dec
+	}
+}
+
+// loadDisk reads the whole body of o into fresh chunks of the store's
+// record size, as Promote takes them.
+func loadDisk(o *disk.Object, size int64) ([][]byte, error) {
+	body := make([][]byte, 0, (size+disk.ChunkSize-1)/disk.ChunkSize)
+	for off := int64(0); off < size; off += disk.ChunkSize {
+		b := make([]byte, min(size-off, disk.ChunkSize))
+		if n, err := o.ReadAt(b, off); n < len(b) {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		body = append(body, b)
+	}
+	return body, nil
 }
 
 // sendDisk streams bytes [start, end) of o behind head. Each read ends at
