@@ -51,6 +51,15 @@ const (
 	promoteHits        = 2        // disk hits before an object is copied into memory
 )
 
+// A directory whose metadata read takes longer than slowDiskRead is
+// skipped for slowDiskPause: its requests go to the origin as misses, so a
+// disk in trouble (a failing drive retrying, a saturated controller) costs
+// uplink bytes rather than workers stuck behind it. Variables for tests.
+var (
+	slowDiskRead  = 500 * time.Millisecond
+	slowDiskPause = 10 * time.Second
+)
+
 // diskTier is the set of cache directories.
 type diskTier struct {
 	dirs []*diskDir
@@ -76,6 +85,32 @@ type diskDir struct {
 	skipped  atomic.Int64 // write-behinds dropped: queue full
 	promoted atomic.Int64 // disk hits copied into memory
 	served   atomic.Int64 // answers sent from disk
+
+	slowUntil  atomic.Int64 // unix ns before which reads are skipped (slowDiskRead)
+	slowPauses atomic.Int64 // times it was paused
+	slowSkips  atomic.Int64 // lookups skipped meanwhile
+}
+
+// usable reports whether d may be read now: open, and not paused for
+// slowness.
+func (d *diskDir) usable(now time.Time) bool {
+	if d.st == nil {
+		return false
+	}
+	if now.UnixNano() < d.slowUntil.Load() {
+		d.slowSkips.Add(1)
+		return false
+	}
+	return true
+}
+
+// timed notes how long a read that began at start took, pausing d when it
+// was slow.
+func (d *diskDir) timed(start time.Time) {
+	if time.Since(start) > slowDiskRead {
+		d.slowUntil.Store(time.Now().Add(slowDiskPause).UnixNano())
+		d.slowPauses.Add(1)
+	}
 }
 
 // diskJob is a write-behind: an object to Put, or a tombstone to write.

@@ -236,3 +236,34 @@ func TestDiskStaleCopyIsRevalidated(t *testing.T) {
 	wantHit(t, resp, "after the revalidation")
 	wantOrigin(t, o, 2, "freshened by the 304")
 }
+
+// A directory whose reads turn slow is skipped for a while: its requests
+// are fetched from the origin instead of waiting on the disk.
+func TestDiskSlowReadsDegradeToMisses(t *testing.T) {
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		_, _ = w.Write([]byte("slow disk"))
+	})
+	dir := t.TempDir()
+	s, stop := runDiskProxy(t, dir, nil)
+	cacheGet(t, s, o.URL+"/a")
+	cacheGet(t, s, o.URL+"/b")
+	waitStored(t, s, 2)
+	stop()
+
+	read, pause := slowDiskRead, slowDiskPause
+	slowDiskRead, slowDiskPause = 0, time.Minute // every read counts as slow
+	t.Cleanup(func() { slowDiskRead, slowDiskPause = read, pause })
+	s, _ = runDiskProxy(t, dir, nil)
+	wantHit(t, mustGet(t, s, o.URL+"/a"), "first disk read") // served, then the directory pauses
+	resp, got := cacheGet(t, s, o.URL+"/b")
+	wantMiss(t, resp, "while the directory is paused")
+	if got != "slow disk" {
+		t.Errorf("body %q", got)
+	}
+	st := s.disk.stats()[0]
+	if st.SlowPauses != 1 || st.SlowSkips != 1 {
+		t.Errorf("slow pauses %d, skips %d; want 1 and 1", st.SlowPauses, st.SlowSkips)
+	}
+	wantOrigin(t, o, 3, "two fills and the paused directory's miss")
+}

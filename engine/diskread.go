@@ -26,7 +26,8 @@ func (ex *exchange) serveDisk(w sink) bool {
 		return false
 	}
 	d := t.pick(ex.key)
-	if d.st == nil {
+	t0 := time.Now()
+	if !d.usable(t0) {
 		return false
 	}
 	o, ok := d.st.Get(ex.key)
@@ -34,6 +35,7 @@ func (ex *exchange) serveDisk(w sink) bool {
 		return false
 	}
 	meta, err := o.Meta()
+	d.timed(t0)
 	if err != nil {
 		ex.diskReadFailed(d, err)
 		return false

@@ -12,6 +12,8 @@ type dirStats struct {
 	Misses         int64   `json:"misses"`
 	Served         int64   `json:"served"`
 	Promoted       int64   `json:"promoted"`
+	SlowPauses     int64   `json:"slow_pauses"`
+	SlowSkips      int64   `json:"slow_skips"`
 	Stored         int64   `json:"stored"`
 	Busy           int64   `json:"busy"`
 	Skipped        int64   `json:"skipped"`
@@ -27,7 +29,8 @@ type dirStats struct {
 func (t *diskTier) stats() []dirStats {
 	out := make([]dirStats, 0, len(t.dirs))
 	for _, d := range t.dirs {
-		ds := dirStats{Path: d.path, Skipped: d.skipped.Load(), Served: d.served.Load(), Promoted: d.promoted.Load(), RebuildDone: 1}
+		ds := dirStats{Path: d.path, Skipped: d.skipped.Load(), Served: d.served.Load(), Promoted: d.promoted.Load(),
+			SlowPauses: d.slowPauses.Load(), SlowSkips: d.slowSkips.Load(), RebuildDone: 1}
 		if d.st == nil {
 			ds.Error = d.openErr.Error()
 			out = append(out, ds)
@@ -76,6 +79,8 @@ func (t *diskTier) collect(emit func(name, help, typ string, value float64, labe
 	each("disk_lookups_total", "Disk index lookups by result.", "counter", func(d *dirStats) int64 { return d.Misses }, "result", "miss")
 	each("disk_hits_served_total", "Responses sent from disk.", "counter", func(d *dirStats) int64 { return d.Served })
 	each("disk_promotions_total", "Disk hits copied into memory.", "counter", func(d *dirStats) int64 { return d.Promoted })
+	each("disk_slow_pauses_total", "Times the directory was skipped for a while after a read slower than 500ms.", "counter", func(d *dirStats) int64 { return d.SlowPauses })
+	each("disk_slow_skips_total", "Lookups answered as misses while the directory was paused for slowness.", "counter", func(d *dirStats) int64 { return d.SlowSkips })
 	each("disk_writes_total", "Objects offered to disk by result: stored, busy (refused by write pacing), skipped (queue full).", "counter", func(d *dirStats) int64 { return d.Stored }, "result", "stored")
 	each("disk_writes_total", "Objects offered to disk by result: stored, busy (refused by write pacing), skipped (queue full).", "counter", func(d *dirStats) int64 { return d.Busy }, "result", "busy")
 	each("disk_writes_total", "Objects offered to disk by result: stored, busy (refused by write pacing), skipped (queue full).", "counter", func(d *dirStats) int64 { return d.Skipped }, "result", "skipped")
