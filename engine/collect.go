@@ -3,9 +3,11 @@ package engine
 // collect hands the metrics registry the values read at scrape time: the
 // connections and workers in use, the cache's tiers, the access log.
 func (s *Server) collect(emit func(name, help, typ string, value float64, labels ...string)) {
-	emit("client_connections", "Open client connections, tunnels and uploads included.", "gauge", float64(s.conns.Load()))
-	emit("exchanges_in_flight", "Requests and tunnels being served by workers.", "gauge", float64(s.inflight.Load()))
-	emit("workers_running", "Worker goroutines busy with origin fetches, uploads and tunnels.", "gauge", float64(s.pool.Running()))
+	// The registry writes these two itself; they are set here, just before
+	// it reads them. Busy workers are the exchanges, uploads and tunnels in
+	// flight: the pool's own Running counts idle workers until they expire.
+	s.stats.ClientConns().Set(s.conns.Load())
+	s.stats.Workers().Set(s.inflight.Load())
 	emit("workers_capacity", "The worker pool's size (workers).", "gauge", float64(s.pool.Cap()))
 	if s.cache != nil {
 		c := s.cache.Stats()

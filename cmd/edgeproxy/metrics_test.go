@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -24,6 +26,15 @@ func TestMetricsAndStats(t *testing.T) {
 			t.Fatalf("GET: %q %v", out, err)
 		}
 	}
+	// Two idle client connections stay open while /metrics is read.
+	for range 2 {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	time.Sleep(100 * time.Millisecond) // accepted by the event loops
 	resp, err := http.Get("http://" + p.admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +74,15 @@ func TestMetricsAndStats(t *testing.T) {
 		if families[f] == nil {
 			t.Errorf("/metrics lacks %s", f)
 		}
+	}
+	if got := count("edgeproxy_client_connections", nil); got != 2 {
+		t.Errorf("edgeproxy_client_connections: got %v, want the 2 open", got)
+	}
+	if got := count("edgeproxy_workers_busy", nil); got != 0 {
+		t.Errorf("edgeproxy_workers_busy: got %v with nothing in flight", got)
+	}
+	if strings.Contains(p.logs.String(), "bad collector sample") {
+		t.Errorf("the scrape logged dropped samples:\n%s", p.logs.String())
 	}
 	if h := families["edgeproxy_origin_latency_seconds"].GetMetric(); len(h) == 0 || h[0].GetHistogram().GetSampleCount() != 1 {
 		t.Errorf("origin latency histogram: want one observation, got %v", h)
