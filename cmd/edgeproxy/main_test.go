@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,8 +46,27 @@ type proxyProc struct {
 	cmd   *exec.Cmd
 	addr  string
 	admin string
-	logs  *bytes.Buffer
+	logs  *logBuffer
 	done  chan error
+}
+
+// logBuffer collects a process's output; the test may read it while the
+// process still writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func freePort(t *testing.T) string {
@@ -73,7 +93,7 @@ func startProc(t *testing.T, yaml string) *proxyProc {
 	if err := os.WriteFile(cfg, []byte(full), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &proxyProc{addr: addr, admin: admin, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &proxyProc{addr: addr, admin: admin, logs: &logBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, "--config", cfg)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
