@@ -204,7 +204,7 @@ func TestDiskOnlyIfCached(t *testing.T) {
 func TestDiskStaleCopyIsRevalidated(t *testing.T) {
 	body := patternBody(300<<10, 5)
 	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		w.Header().Set("Cache-Control", "max-age=1")
+		w.Header().Set("Cache-Control", "max-age=2")
 		w.Header().Set("ETag", `"v1"`)
 		if r.Header.Get("If-None-Match") == `"v1"` {
 			w.WriteHeader(http.StatusNotModified)
@@ -218,7 +218,7 @@ func TestDiskStaleCopyIsRevalidated(t *testing.T) {
 	cacheGet(t, s, u)
 	waitStored(t, s, 1)
 	stop()
-	time.Sleep(2100 * time.Millisecond) // past max-age=1, with Age in whole seconds
+	time.Sleep(3100 * time.Millisecond) // past max-age=2, with Date in whole seconds
 
 	s, _ = runDiskProxy(t, dir, nil)
 	resp, got := cacheGet(t, s, u)

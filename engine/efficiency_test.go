@@ -266,7 +266,7 @@ func TestRefreshAheadKeepsPopularObjectAHit(t *testing.T) {
 // An unpopular object is not refreshed ahead: its rate is below min_rate.
 func TestRefreshAheadIgnoresUnpopularObjects(t *testing.T) {
 	o := startCountingOrigin(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
-		w.Header().Set("Cache-Control", "max-age=2")
+		w.Header().Set("Cache-Control", "max-age=4")
 		_, _ = io.WriteString(w, "rare")
 	})
 	s := startProxy(t, func(c *config.Config) {
@@ -275,7 +275,7 @@ func TestRefreshAheadIgnoresUnpopularObjects(t *testing.T) {
 	})
 	url := o.URL + "/rare"
 	cacheGet(t, s, url)
-	time.Sleep(1200 * time.Millisecond) // into the lead window
+	time.Sleep(2200 * time.Millisecond) // into the lead window (the last 2 s), Date being whole seconds
 	resp, _ := cacheGet(t, s, url)
 	wantHit(t, resp, "second request")
 	time.Sleep(100 * time.Millisecond)
