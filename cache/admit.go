@@ -50,13 +50,8 @@ func (c *Cache) admitsAtStart(w *Writer) bool {
 	if !c.admit.Enabled() {
 		return true
 	}
-	objKey := len(w.key)
-	if w.names != nil {
-		objKey = variantPrefix + len(w.sec)
-	}
-	large := objKey+metaSize+len(w.block)+int(w.length) > c.smallMax
 	cost := w.length // chunks of a known length are allocated to fit
-	ok := c.admits(w, w.length, large, cost)
+	ok := c.admits(w, w.length, !c.inTierS(w, w.length), cost)
 	w.admitted = ok
 	return ok
 }

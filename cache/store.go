@@ -28,7 +28,7 @@ func (c *Cache) store(w *Writer) error {
 	m := w.meta
 	m.size = w.size
 	var value []byte
-	small := len(objKey)+metaSize+len(w.block)+int(w.size) <= c.smallMax
+	small := c.inTierS(w, w.size)
 	var cost int64
 	for _, ch := range w.chunks {
 		cost += int64(cap(ch))

@@ -99,14 +99,25 @@ func (w *Writer) Refused() error { return w.refuse }
 // fits reports whether the keys, metadata and header block of w fit an
 // entry: the body may go to tier L, the rest must go to freecache.
 func (c *Cache) fits(w *Writer) bool {
-	objKey := len(w.key)
-	if w.names != nil {
-		if len(w.key)+varySize+len(w.names) > c.smallMax {
-			return false
-		}
-		objKey = variantPrefix + len(w.sec)
+	if w.names != nil && len(w.key)+varySize+len(w.names) > c.smallMax {
+		return false
 	}
-	return objKey <= 65535 && objKey+metaSize+len(w.block) <= c.smallMax
+	return w.objKeyLen() <= 65535 && c.inTierS(w, 0)
+}
+
+// objKeyLen is the length of the key w's object is stored under: the URL
+// key, or under a Vary record a variant key.
+func (w *Writer) objKeyLen() int {
+	if w.names != nil {
+		return variantPrefix + len(w.sec)
+	}
+	return len(w.key)
+}
+
+// inTierS reports whether w's object with a body of size bytes fits one
+// freecache entry whole (tier S); a bigger body goes to tier L.
+func (c *Cache) inTierS(w *Writer, size int64) bool {
+	return int64(w.objKeyLen()+metaSize+len(w.block))+size <= int64(c.smallMax)
 }
 
 // Write appends body bytes. Past MaxObject it returns ErrTooLarge, past the

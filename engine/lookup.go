@@ -241,18 +241,24 @@ func sameOriginKey(key, ref []byte) []byte {
 	if len(ref) > 0 && ref[0] == '/' && (len(ref) == 1 || ref[1] != '/') {
 		return append(append([]byte(nil), origin...), ref...)
 	}
-	var r codec.Request
-	r.Reset()
-	var p codec.Parser
-	head := append(append([]byte("GET "), ref...), " HTTP/1.1\r\nHost: x\r\n\r\n"...)
-	if _, err := p.Parse(head, &r, nil); err != nil || r.Form != codec.FormAbsolute {
-		return nil
-	}
-	k := cache.AppendKey(nil, &r)
+	k := absoluteKey(nil, ref)
 	if len(k) < len(origin) || string(k[:len(origin)]) != string(origin) || (len(k) > len(origin) && k[len(origin)] != '/') {
 		return nil
 	}
 	return k
+}
+
+// absoluteKey appends the cache key of an absolute URI to dst; dst comes
+// back unchanged when uri is not one.
+func absoluteKey(dst, uri []byte) []byte {
+	head := append(append([]byte("GET "), uri...), " HTTP/1.1\r\nHost: x\r\n\r\n"...)
+	var r codec.Request
+	r.Reset()
+	var p codec.Parser
+	if _, err := p.Parse(head, &r, nil); err != nil || r.Form != codec.FormAbsolute {
+		return dst
+	}
+	return cache.AppendKey(dst, &r)
 }
 
 // purge answers PURGE <absolute URL>: every stored variant of the URL is

@@ -236,20 +236,13 @@ func (p *prefetcher) readSeed() {
 		"records", st.Records, "skipped", st.Skipped, "malformed", st.Malformed, "err", err)
 }
 
-// keyOf appends the cache key of an absolute URL to dst; dst is returned
-// unchanged when url is not one.
+// keyOf appends the cache key of an absolute http URL that the prefetcher
+// could fetch to dst; dst is returned unchanged when url is not one.
 func keyOf(dst []byte, url string) []byte {
-	head := appendRequestHead(nil, url)
-	if head == nil {
+	if _, ok := cutPrefixFold(url, "http://"); !ok || len(url) > feedURLMax {
 		return dst
 	}
-	var r codec.Request
-	r.Reset()
-	var p codec.Parser
-	if _, err := p.Parse(head, &r, nil); err != nil || r.Form != codec.FormAbsolute {
-		return dst
-	}
-	return cache.AppendKey(dst, &r)
+	return absoluteKey(dst, []byte(url))
 }
 
 // appendRequestHead appends a GET request head for an absolute http URL,
