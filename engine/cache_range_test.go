@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ func TestRFC9110_14_RangeFromCache(t *testing.T) {
 		w.Header().Set("Cache-Control", "max-age=60")
 		w.Header().Set("ETag", `"r1"`)
 		w.Header().Set("Last-Modified", lm)
+		if d := r.URL.Query().Get("lm"); d != "" {
+			w.Header().Set("Last-Modified", d)
+		}
 		w.Header().Set("Content-Type", "text/x-range")
 		_, _ = io.WriteString(w, rangeBody)
 	})
@@ -64,6 +68,32 @@ func TestRFC9110_14_RangeFromCache(t *testing.T) {
 			}
 			if tc.status != 416 && resp.ContentLength != int64(len(tc.body)) {
 				t.Errorf("Content-Length: got %d, want %d", resp.ContentLength, len(tc.body))
+			}
+		})
+	}
+
+	// Issue 11: a date starting with W ("Wed, …") was taken for a weak
+	// entity-tag, so a matching date got 200 every Wednesday. Each weekday
+	// has its own URL whose Last-Modified falls on that day, whatever today is.
+	for d := 0; d < 7; d++ {
+		day := time.Now().Add(-time.Duration(d+1) * 24 * time.Hour).Truncate(time.Second)
+		date := httpDate(day)
+		t.Run("If-Range date on "+day.Weekday().String(), func(t *testing.T) {
+			du := u + "?lm=" + url.QueryEscape(date)
+			if _, got := cacheGet(t, s, du); got != rangeBody {
+				t.Fatalf("GET: got %q", got)
+			}
+			resp, got := cacheGet(t, s, du, "Range: bytes=0-9\r\nIf-Range: "+date)
+			if resp.StatusCode != 206 || got != rangeBody[:10] {
+				t.Errorf("matching date: got %d %q, want 206 %q", resp.StatusCode, got, rangeBody[:10])
+			}
+			resp, got = cacheGet(t, s, du, "Range: bytes=0-9\r\nIf-Range: "+httpDate(day.Add(-time.Hour)))
+			if resp.StatusCode != 200 || got != rangeBody {
+				t.Errorf("other date: got %d, want 200 and the whole body", resp.StatusCode)
+			}
+			resp, _ = cacheGet(t, s, du, "Range: bytes=0-9\r\nIf-Range: W/\"r1\"")
+			if resp.StatusCode != 200 {
+				t.Errorf("weak entity-tag: got %d, want 200", resp.StatusCode)
 			}
 		})
 	}
@@ -110,5 +140,5 @@ func TestRFC9110_14_RangeFromCache(t *testing.T) {
 			}
 		}
 	})
-	wantOrigin(t, o, 1, "every range answered from the cache")
+	wantOrigin(t, o, 1+7, "every range answered from the cache (one fill per weekday URL)")
 }

@@ -57,9 +57,14 @@ func ifRangeMatches(v []byte, h *cache.Hit) bool {
 		return true
 	}
 	v = codec.TrimOWS(v)
-	if len(v) > 0 && (v[0] == '"' || v[0] == 'W') {
-		return len(v) > 0 && v[0] == '"' && string(v) == string(h.ETag)
+	switch {
+	case len(v) > 0 && v[0] == '"':
+		return string(v) == string(h.ETag)
+	case len(v) > 1 && v[0] == 'W' && v[1] == '/':
+		return false // a weak entity-tag never matches (RFC 9110 §13.1.5)
 	}
+	// Anything else is an HTTP-date, including "Wed, …": only the two bytes
+	// W/ mark a weak entity-tag.
 	t, ok := codec.ParseHTTPDate(v)
 	lm, ok2 := codec.ParseHTTPDate(h.LastModified)
 	return ok && ok2 && t.Equal(lm)
