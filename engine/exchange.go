@@ -44,6 +44,8 @@ type exchange struct {
 	target string
 	peer   string
 
+	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
+
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker
 	plan  hitPlan            // its answer
@@ -131,6 +133,10 @@ func (ex *exchange) sendRef(w sink, ref *cache.Ref, head []byte, start, length i
 // roundTrip fetches from the origin and relays the answer into w, which
 // ends the exchange (w.finish or w.abort) in every case.
 func (ex *exchange) roundTrip(w sink) {
+	if ex.alt != nil {
+		ex.serveScheme(w)
+		return
+	}
 	if ex.mode != cacheNone {
 		ex.fetchCached(w)
 		return

@@ -42,6 +42,7 @@ func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, 
 	o := metrics.Outcome{
 		Method: view(r.Method), Status: status, Result: code, BytesIn: int64(len(r.Target)),
 		BytesOut: bytes, Client: cc.remote, User: user, Hit: code == codeMemHit || code == codeINMHit,
+		Scheme: schemeLabel(schemeOf(r.Scheme)),
 	}
 	cc.s.stats.Record(&o)
 	w := cc.s.alog
@@ -84,6 +85,9 @@ func (ex *exchange) logDone() {
 	o := metrics.Outcome{
 		Method: ex.method, Status: ex.status, Result: code, BytesIn: int64(len(ex.target)) + ex.bodyIn(),
 		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: code == codeMemHit || code == codeHit || code == codeRefreshUnmodified,
+	}
+	if ex.alt != nil {
+		o.Scheme = schemeLabel(ex.alt.kind)
 	}
 	ex.s.stats.Record(&o)
 	w := ex.s.alog

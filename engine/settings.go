@@ -27,6 +27,7 @@ type settings struct {
 	idle         time.Duration
 	drain        time.Duration
 	origin       originTimeouts
+	schemes      schemeSettings
 }
 
 // watermark is how much response data gnet may hold for one client before the
@@ -60,6 +61,7 @@ func newSettings(cfg *config.Config) (*settings, error) {
 			firstByte: time.Duration(cfg.Timeouts.OriginFirstByte),
 			idle:      time.Duration(cfg.Timeouts.OriginIdle),
 		},
+		schemes: schemeSettings{ftp: cfg.FTP, gopher: cfg.Gopher},
 	}
 	if err := s.resolvePort(); err != nil {
 		return nil, err

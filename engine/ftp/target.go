@@ -27,6 +27,7 @@ type Target struct {
 
 	base string // ftp://[user@]host[:port], never with the password
 	dir  string // the URL's raw directory path, ending in '/'
+	raw  string // the URL's raw path, as sent
 }
 
 // ParseTarget builds a Target from the parts of an ftp:// request target:
@@ -53,6 +54,7 @@ func ParseTarget(host, port, path, userinfo []byte) (*Target, error) {
 		t.HasPassword = has
 	}
 	raw := string(path)
+	t.raw = raw
 	if i := strings.LastIndexByte(raw, ';'); i >= 0 && i > strings.LastIndexByte(raw, '/') {
 		param := raw[i+1:]
 		if len(param) == 6 && strings.EqualFold(param[:5], "type=") {
@@ -105,6 +107,22 @@ func ParseTarget(host, port, path, userinfo []byte) (*Target, error) {
 // Addr is the control connection's address, host:port.
 func (t *Target) Addr() string {
 	return strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]") + ":" + strconv.Itoa(t.Port)
+}
+
+// LogURL is the URL with the user name but never the password.
+func (t *Target) LogURL() string {
+	if t.raw == "" {
+		return t.base + "/"
+	}
+	return t.base + t.raw
+}
+
+// Realm names the server in a Basic challenge.
+func (t *Target) Realm() string {
+	if t.Port != 21 {
+		return "FTP " + t.Host + ":" + strconv.Itoa(t.Port)
+	}
+	return "FTP " + t.Host
 }
 
 // DirURL is the URL of the directory the target names, or of the one that

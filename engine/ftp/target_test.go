@@ -26,7 +26,7 @@ func TestParseTarget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tt.want.Host, tt.want.base, tt.want.dir = "h", got.base, got.dir
+			tt.want.Host, tt.want.base, tt.want.dir, tt.want.raw = "h", got.base, got.dir, got.raw
 			if *got != tt.want {
 				t.Fatalf("got %+v, want %+v", *got, tt.want)
 			}

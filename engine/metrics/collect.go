@@ -15,6 +15,7 @@ var builtin = map[string]bool{
 	"edgeproxy_bytes_total":                   true,
 	"edgeproxy_cache_hits_total":              true,
 	"edgeproxy_prefetch_requests_total":       true,
+	"edgeproxy_scheme_requests_total":         true,
 	"edgeproxy_origin_latency_seconds":        true,
 	"edgeproxy_origin_latency_seconds_bucket": true,
 	"edgeproxy_origin_latency_seconds_sum":    true,

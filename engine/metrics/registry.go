@@ -44,6 +44,7 @@ type shard struct {
 	bytesOut  int64               // response bytes to clients
 	hits      int64               // requests served from the cache
 	prefetch  int64               // requests made by the prefetcher
+	schemes   [nSchemes]int64     // requests by URL scheme
 	origin    [nBuckets + 1]int64 // origin latencies per bucket, last is +Inf
 	originSum float64             // sum of origin latencies, seconds
 	_         [64]byte            // keeps neighbouring shards off this cache line
@@ -75,6 +76,9 @@ type Outcome struct {
 	User string
 	// Hit reports that the response came from the cache.
 	Hit bool
+	// Scheme is the URL scheme of the request: "ftp" or "gopher" count
+	// as such, anything else ("", "http", "https", CONNECT) as "http".
+	Scheme string
 	// Prefetch marks a request made by the prefetcher rather than a
 	// client. It is counted in edgeproxy_prefetch_requests_total only, so
 	// client traffic and accounting stay exact.
@@ -116,6 +120,7 @@ func (r *Registry) Record(o *Outcome) {
 			s.reqs = grow(s.reqs, 8)
 		}
 		s.reqs[i]++
+		s.schemes[schemeIndex(o.Scheme)]++
 		s.bytesIn += max(o.BytesIn, 0)
 		s.bytesOut += max(o.BytesOut, 0)
 		if o.Hit {
@@ -188,8 +193,25 @@ type counters struct {
 	bytesOut  int64
 	hits      int64
 	prefetch  int64
+	schemes   [nSchemes]int64
 	origin    [nBuckets + 1]int64
 	originSum float64
+}
+
+// Schemes are the labels of edgeproxy_scheme_requests_total, by index.
+var Schemes = [nSchemes]string{"http", "ftp", "gopher"}
+
+const nSchemes = 3
+
+// schemeIndex is the index in Schemes of a request's scheme.
+func schemeIndex(s string) int {
+	switch s {
+	case "ftp":
+		return 1
+	case "gopher":
+		return 2
+	}
+	return 0
 }
 
 // sum adds up the shards, locking one at a time.
@@ -206,6 +228,9 @@ func (r *Registry) sum() *counters {
 		c.bytesOut += s.bytesOut
 		c.hits += s.hits
 		c.prefetch += s.prefetch
+		for j, n := range s.schemes {
+			c.schemes[j] += n
+		}
 		for j, n := range s.origin {
 			c.origin[j] += n
 		}
