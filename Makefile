@@ -11,7 +11,7 @@ FUZZTIME ?= 30s
 
 # Debian packages the end-to-end tests drive: curl as a client, goaccess
 # to read the access log.
-TEST_PACKAGES := curl goaccess
+TEST_PACKAGES := curl goaccess wget lynx python3-pyftpdlib
 
 .PHONY: build run test test-deps bench bench-go fuzz vet clean
 
@@ -28,9 +28,12 @@ test: test-deps
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 # test-deps installs missing test tools from Debian's packages (root, as on
-# these machines; otherwise through sudo).
+# these machines; otherwise through sudo). A package counts as present when
+# dpkg has it installed or a command of its name exists.
 test-deps:
-	@missing=""; for p in $(TEST_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(TEST_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

@@ -46,7 +46,7 @@ func (ex *exchange) serveFTP(w sink) {
 	case ex.method == "PUT":
 		ex.ftpStore(w, sess)
 	case t.Dir:
-		ex.ftpList(w, sess)
+		ex.ftpList(w, sess, t.Path)
 	default:
 		ex.ftpRetr(w, sess)
 	}
@@ -66,7 +66,7 @@ func (ex *exchange) ftpRetr(w sink, sess *ftp.Session) {
 			return
 		}
 		if sess.IsDir(t.Path) {
-			ex.ftpList(w, sess)
+			ex.ftpList(w, sess, "") // the directory entered
 			return
 		}
 		if re.Code != 500 && re.Code != 502 && re.Code != 504 { // not "SIZE unknown"
@@ -95,7 +95,7 @@ func (ex *exchange) ftpRetr(w sink, sess *ftp.Session) {
 	if !ex.head {
 		if src, err = sess.Retr(t.Path); err != nil {
 			if errors.As(err, &re) && sess.IsDir(t.Path) {
-				ex.ftpList(w, sess)
+				ex.ftpList(w, sess, "")
 				return
 			}
 			ex.ftpFail(w, err)
@@ -106,15 +106,15 @@ func (ex *exchange) ftpRetr(w sink, sess *ftp.Session) {
 	ex.sendBody(w, 200, hs, src, size)
 }
 
-// ftpList sends a directory listing as HTML. Listings are not stored: they
+// ftpList sends the listing of dir as HTML. Listings are not stored: they
 // carry no date to judge their freshness by.
-func (ex *exchange) ftpList(w sink, sess *ftp.Session) {
-	entries, err := sess.List(ex.alt.ftp.Path)
+func (ex *exchange) ftpList(w sink, sess *ftp.Session, dir string) {
+	entries, err := sess.List(dir)
 	if err != nil {
 		ex.ftpFail(w, err)
 		return
 	}
-	body := ftp.AppendListing(nil, ex.alt.ftp, entries)
+	body := ftp.AppendListing(nil, ex.alt.ftp.AsDir(), entries)
 	ex.sendPage(w, 200, fields("Content-Type", "text/html; charset=utf-8"), body)
 }
 

@@ -125,6 +125,21 @@ func (t *Target) Realm() string {
 	return "FTP " + t.Host
 }
 
+// AsDir is the target taken as a directory: a path without a trailing
+// '/' that turned out to name one, whose listing links under it.
+func (t *Target) AsDir() *Target {
+	d := *t
+	if !d.Dir {
+		d.Dir = true
+		raw := strings.TrimPrefix(d.raw, "/")
+		if i := strings.LastIndexByte(raw, ';'); i >= 0 && i > strings.LastIndexByte(raw, '/') {
+			raw = raw[:i]
+		}
+		d.dir = "/" + strings.TrimSuffix(raw, "/") + "/"
+	}
+	return &d
+}
+
 // DirURL is the URL of the directory the target names, or of the one that
 // holds the file it names, with the user name but never the password.
 func (t *Target) DirURL() string { return t.base + t.dir }
