@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"time"
 	"unsafe"
 
@@ -56,7 +57,7 @@ func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, 
 		Status:    status,
 		Bytes:     bytes,
 		Method:    view(r.Method),
-		URL:       view(r.Target),
+		URL:       logTarget(r),
 		Proto:     protoOf(r.Minor),
 		User:      user,
 		Hierarchy: accesslog.HierNone,
@@ -64,6 +65,17 @@ func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, 
 		UserAgent: view(r.Header("User-Agent")),
 	}
 	w.Log(&rec)
+}
+
+// logTarget is the request target for the log: as received, but for an
+// ftp:// target with userinfo, whose password is left out.
+func logTarget(r *codec.Request) string {
+	if len(r.Userinfo) == 0 {
+		return view(r.Target)
+	}
+	user, _, _ := bytes.Cut(r.Userinfo, []byte(":"))
+	i := bytes.Index(r.Target, []byte("://")) + 3
+	return string(r.Target[:i]) + string(user) + string(r.Target[i+len(r.Userinfo):])
 }
 
 func protoOf(minor uint8) string {

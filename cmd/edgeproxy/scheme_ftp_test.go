@@ -311,9 +311,15 @@ func TestFTPUpload(t *testing.T) {
 	if err := os.WriteFile(src, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	off := startProc(t, ftpProxyConfig(f, false, ""))
+	logPath := filepath.Join(t.TempDir(), "access.log")
+	off := startProc(t, ftpProxyConfig(f, false, "log:\n  path: "+logPath+"\n"))
 	if status, _, _ := curlFTP(t, off.addr, "-T", src, f.url("bob:secret", "/up.txt")); status != 403 {
 		t.Fatalf("upload with ftp.upload off: got %d, want 403", status)
+	}
+	// The refusal is logged on the event loop, without the password.
+	if log := waitForLog(t, logPath, 1); !strings.Contains(log, "TCP_DENIED/403") || strings.Contains(log, "secret") ||
+		!strings.Contains(log, "PUT ftp://bob@127.0.0.1:"+f.port+"/up.txt") {
+		t.Errorf("access log of the refused upload:\n%s", log)
 	}
 	if _, err := os.Stat(filepath.Join(f.bob, "up.txt")); err == nil {
 		t.Fatal("the refused upload reached the server")
