@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -381,4 +382,75 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Issue 16: an FTP file is streamed with the bound HTTP bodies have: a
+// 256 MiB file to a client that reads slowly does not make the proxy buffer
+// it (the worker waits for the client, and the FTP server for the worker).
+func TestFTPSlowReaderBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 256 MiB")
+	}
+	const size = 256 << 20
+	f := startFTPServer(t, true)
+	big, err := os.Create(filepath.Join(f.anon, "huge.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := big.Truncate(size); err != nil { // sparse: no disk needed
+		t.Fatal(err)
+	}
+	big.Close()
+	writeFile(t, f.anon, "warm.txt", []byte("warm"))
+	p := startProc(t, ftpProxyConfig(f, false, "cache:\n  enabled: false\n"))
+	if status, _, _ := curlFTP(t, p.addr, f.url("", "/warm.txt")); status != 200 {
+		t.Fatalf("warm-up: got %d", status)
+	}
+	base := p.status(t, "VmHWM")
+
+	c, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", f.url("", "/huge.bin"))
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256<<10)
+	var got int64
+	for got < size {
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		n, err := resp.Body.Read(buf)
+		got += int64(n)
+		if err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got != size {
+		t.Fatalf("received %d bytes, want %d", got, size)
+	}
+	growth := p.status(t, "VmHWM") - base
+	t.Logf("proxy peak RSS grew by %d KiB while relaying a 256 MiB FTP file to a slow reader", growth)
+	if growth > 64<<10 {
+		t.Errorf("peak RSS grew by %d KiB, want < 64 MiB", growth)
+	}
+}
+
+// Issue 16: an FTP server that cannot be reached is a 502 naming the cause.
+func TestFTPConnectRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close() // nothing listens there now
+	p := startProc(t, "ftp:\n  allowed_ports: ["+port+"]\n")
+	status, _, body := curlFTP(t, p.addr, "ftp://127.0.0.1:"+port+"/f")
+	if status != 502 || !strings.Contains(string(body), "refused") {
+		t.Fatalf("got %d %q, want 502 naming the refusal", status, body)
+	}
 }
