@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -277,7 +277,7 @@ func (ex *exchange) appendSchemeHead(dst []byte, status int, fields []codec.Head
 
 // sendBody answers with status, fields and a body of unknown or known size
 // streamed from src through the cache writer, if any (size -1 for unknown).
-func (ex *exchange) sendBody(w sink, status int, fields []codec.Header, src interface{ Read([]byte) (int, error) }, size int64) {
+func (ex *exchange) sendBody(w sink, status int, fields []codec.Header, src io.Reader, size int64) {
 	framing := frameLength
 	switch {
 	case ex.head:
@@ -332,11 +332,4 @@ func (s *Server) dialScheme(ctx context.Context, _, addr string) (net.Conn, erro
 		return nil, fmt.Errorf("%w: %w", ErrConnectTimeout, err)
 	}
 	return nc, err
-}
-
-// schemeError reports whether err is one that names the FTP or Gopher
-// server's refusal rather than a failure to reach it.
-func schemeError(err error) bool {
-	var re *ftp.ReplyError
-	return errors.As(err, &re)
 }

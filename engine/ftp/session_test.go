@@ -20,6 +20,7 @@ type fakeServer struct {
 	pasvHost string
 	greeting string
 	file     string
+	listing  string
 }
 
 func startFake(t *testing.T, f *fakeServer) string {
@@ -80,6 +81,15 @@ func (f *fakeServer) serve(c net.Conn) {
 				return
 			}
 			io.WriteString(d, f.file)
+			d.Close()
+			io.WriteString(c, "226 done\r\n")
+		case "LIST":
+			io.WriteString(c, "150 listing\r\n")
+			d, err := f.data.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(d, f.listing)
 			d.Close()
 			io.WriteString(c, "226 done\r\n")
 		case "QUIT":
@@ -163,5 +173,29 @@ func TestDialGoesThroughOptions(t *testing.T) {
 	_, _ = io.ReadAll(r)
 	if len(dialed) != 2 || dialed[0] != addr {
 		t.Fatalf("got dials %q, want the control address %q then one data address", dialed, addr)
+	}
+}
+
+// Issue 16: a listing line longer than MaxLine is an error too.
+func TestListingLineTooLong(t *testing.T) {
+	ok := "-rw-r--r-- 1 ftp ftp 5 Jan 01 2020 fine.txt\r\n"
+	for _, tt := range []struct {
+		listing string
+		err     error
+		n       int
+	}{
+		{ok, nil, 1},
+		{ok + "-rw-r--r-- 1 ftp ftp 5 Jan 01 2020 " + strings.Repeat("x", MaxLine) + "\r\n", ErrLineTooLong, 0},
+	} {
+		addr := startFake(t, &fakeServer{pasvHost: "127.0.0.1", listing: tt.listing})
+		s, err := openFake(t, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es, err := s.List("")
+		s.Close()
+		if !errors.Is(err, tt.err) || len(es) != tt.n {
+			t.Errorf("got %d entries, %v; want %d, %v", len(es), err, tt.n, tt.err)
+		}
 	}
 }

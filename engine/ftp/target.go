@@ -1,6 +1,7 @@
 package ftp
 
 import (
+	"net"
 	"strconv"
 	"strings"
 )
@@ -106,7 +107,7 @@ func ParseTarget(host, port, path, userinfo []byte) (*Target, error) {
 
 // Addr is the control connection's address, host:port.
 func (t *Target) Addr() string {
-	return strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]") + ":" + strconv.Itoa(t.Port)
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]"), strconv.Itoa(t.Port))
 }
 
 // LogURL is the URL with the user name but never the password.

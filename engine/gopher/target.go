@@ -2,6 +2,7 @@ package gopher
 
 import (
 	"mime"
+	"net"
 	"path"
 	"strconv"
 	"strings"
@@ -66,7 +67,7 @@ func search(q string) (string, error) {
 
 // Addr is the address to connect to, host:port.
 func (t *Target) Addr() string {
-	return strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]") + ":" + strconv.Itoa(t.Port)
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]"), strconv.Itoa(t.Port))
 }
 
 // Request is the line sent to the server (RFC 1436 §2): the selector, a
