@@ -65,7 +65,7 @@ type altRequest struct {
 	kind      uint8
 	ftp       *ftp.Target
 	gopher    *gopher.Target
-	user      string // from Authorization: Basic, when the URL names no user
+	user      string // from Authorization: Basic, when the URL names no password
 	pass      string
 	basicAuth bool // the request carried Authorization: Basic
 }
@@ -109,7 +109,7 @@ func (cc *clientConn) forwardScheme(r *codec.Request, n int, buf []byte, kind ui
 		alt.ftp = t
 		if a := r.Header("Authorization"); a != nil {
 			alt.basicAuth = true
-			if t.User == "" {
+			if !t.HasPassword {
 				u, p, ok := basicCredentials(a)
 				if !ok {
 					return cc.refuse(r, n, ftp.ErrBadURL)

@@ -27,8 +27,10 @@ func (s *Server) ftpOptions() *ftp.Options {
 // first), a directory listing, or an upload (STOR).
 func (ex *exchange) serveFTP(w sink) {
 	t := ex.alt.ftp
+	// The URL's credentials win; Authorization answers a challenge for a
+	// URL without a password, for its user if it names one.
 	user, pass := t.User, t.Password
-	if user == "" {
+	if !t.HasPassword && ex.alt.user != "" && (user == "" || user == ex.alt.user) {
 		user, pass = ex.alt.user, ex.alt.pass
 	}
 	ex.reqTime = time.Now()
@@ -140,12 +142,13 @@ func (ex *exchange) ftpStore(w sink, sess *ftp.Session) {
 }
 
 // ftpFail answers an FTP failure. A refused login (530) asks for
-// credentials with a Basic challenge when the URL named no user, as Squid
-// does; the client's next request carries them in Authorization. Every
-// other failure is answered by statusFor, with the server's reply text.
+// credentials with a Basic challenge when the URL named no password, as
+// Squid does; the client's next request carries them in Authorization. A
+// refusal of the URL's own password is 403. Every other failure is answered
+// by statusFor, with the server's reply text.
 func (ex *exchange) ftpFail(w sink, err error) {
 	var re *ftp.ReplyError
-	if errors.As(err, &re) && re.Code == 530 && ex.alt.ftp.User == "" {
+	if errors.As(err, &re) && re.Code == 530 && !ex.alt.ftp.HasPassword {
 		closing := ex.close || ex.s.draining.Load()
 		ex.status = 401
 		text := "FTP login refused: " + re.Text + "\n"

@@ -258,6 +258,15 @@ func TestFTPLogin(t *testing.T) {
 	if status, _, body := curlFTP(t, p.addr, "-H", basic, f.url("", "/private.txt")); status != 200 || string(body) != "only bob\n" {
 		t.Fatalf("Authorization: got %d %q", status, body)
 	}
+	// A URL with a user and no password is challenged too, and the
+	// answer's password goes with the URL's user.
+	if status, head, _ := curlFTP(t, p.addr, "-H", "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte("bob:wrong")),
+		f.url("bob", "/private.txt")); status != 401 || !strings.Contains(head, "WWW-Authenticate: Basic") {
+		t.Fatalf("user without password, wrong Authorization: got %d, want 401\n%s", status, head)
+	}
+	if status, _, body := curlFTP(t, p.addr, "-H", basic, f.url("bob", "/private.txt")); status != 200 || string(body) != "only bob\n" {
+		t.Fatalf("user in the URL, password in Authorization: got %d %q", status, body)
+	}
 	if status, _, body := curlFTP(t, p.addr, f.url("bob:secret", "/private.txt")); status != 200 || string(body) != "only bob\n" {
 		t.Fatalf("URL credentials: got %d %q", status, body)
 	}
