@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"testing"
@@ -46,6 +47,45 @@ func TestRFC9111_4_4_UnknownMethodInvalidates(t *testing.T) {
 			}
 			wantCached(t, s, u, !tc.invalidate, "target after "+tc.method)
 			wantCached(t, s, o.URL+"/moved", !tc.invalidate, "Location after "+tc.method)
+		})
+	}
+}
+
+// Issue 11, RFC 9111 §5.1: a list-valued Age (a singleton field sent as a
+// list, or repeated) counts with its first member; a first member that is
+// not delta-seconds makes the field ignored. An Age of 7200 on a response
+// fresh for an hour makes it stale at once.
+func TestRFC9111_5_1_AgeListUsesFirstMember(t *testing.T) {
+	s := startProxy(t, nil)
+	for _, tc := range []struct {
+		name string
+		ages []string // Age field lines
+		hit  bool
+	}{
+		{"single", []string{"7200"}, false},
+		{"list, first member old", []string{"7200, 0"}, false},
+		{"list without spaces", []string{"7200,0"}, false},
+		{"two lines, first old", []string{"7200", "0"}, false},
+		{"list, first member young", []string{"0, 7200"}, true},
+		{"first member invalid", []string{"old, 7200"}, true},
+		{"first line invalid", []string{"old", "7200"}, true},
+		{"none", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("Cache-Control", "max-age=3600")
+				w.Header()["Age"] = tc.ages
+				_, _ = io.WriteString(w, "aged")
+			})
+			u := o.URL + "/a"
+			cacheGet(t, s, u)
+			resp, got := cacheGet(t, s, u)
+			if got != "aged" {
+				t.Fatalf("second GET: got %q, want %q", got, "aged")
+			}
+			if isHit(resp) != tc.hit {
+				t.Errorf("second GET: X-Cache %q, want hit=%v", resp.Header.Get("X-Cache"), tc.hit)
+			}
 		})
 	}
 }
