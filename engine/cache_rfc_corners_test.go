@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -85,6 +86,58 @@ func TestRFC9111_5_1_AgeListUsesFirstMember(t *testing.T) {
 			}
 			if isHit(resp) != tc.hit {
 				t.Errorf("second GET: X-Cache %q, want hit=%v", resp.Header.Get("X-Cache"), tc.hit)
+			}
+		})
+	}
+}
+
+// Issue 11, RFC 9211 §2.4: when the stored response is fresh but the
+// request's directives forbid its use (a reload: max-age=0, no-cache,
+// Pragma: no-cache, an unmet min-fresh), the forwarded answer says
+// fwd=request; fwd=stale is for a stored response that was stale.
+func TestRFC9211_FwdRequestOnReload(t *testing.T) {
+	s := startProxy(t, nil)
+	for _, tc := range []struct {
+		name     string
+		stale    bool   // the stored response is already stale
+		validate bool   // the origin answers the revalidation 304
+		field    string // the reload's request field
+		want     string // the Cache-Status parameters after the name
+	}{
+		{"max-age=0, 304", false, true, "Cache-Control: max-age=0", "fwd=request; fwd-status=304"},
+		{"no-cache, 304", false, true, "Cache-Control: no-cache", "fwd=request; fwd-status=304"},
+		{"pragma no-cache, 304", false, true, "Pragma: no-cache", "fwd=request; fwd-status=304"},
+		{"min-fresh, 304", false, true, "Cache-Control: min-fresh=7200", "fwd=request; fwd-status=304"},
+		{"max-age=0, new body", false, false, "Cache-Control: max-age=0", "fwd=request; stored"},
+		{"no-cache, new body", false, false, "Cache-Control: no-cache", "fwd=request; stored"},
+		{"stale, max-age=0", true, true, "Cache-Control: max-age=0", "fwd=stale; fwd-status=304"},
+		{"stale, no-cache", true, false, "Cache-Control: no-cache", "fwd=stale; stored"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cc := "max-age=3600"
+			if tc.stale {
+				cc = "max-age=0"
+			}
+			o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("Cache-Control", cc)
+				w.Header().Set("ETag", `"r"`)
+				if n > 1 && tc.validate && r.Header.Get("If-None-Match") == `"r"` {
+					w.WriteHeader(http.StatusNotModified)
+					return
+				}
+				_, _ = io.WriteString(w, "reload #"+strconv.Itoa(n))
+			})
+			u := o.URL + "/reload"
+			cacheGet(t, s, u)
+			resp, got := cacheGet(t, s, u, tc.field)
+			if !strings.HasPrefix(got, "reload #") {
+				t.Fatalf("reload: got %q", got)
+			}
+			wantOrigin(t, o, 2, "GET, reload")
+			// A served stored response ends with its ttl.
+			got, _, _ = strings.Cut(resp.Header.Get("Cache-Status"), "; ttl=")
+			if want := "edgeproxy-test; " + tc.want; got != want {
+				t.Errorf("Cache-Status: got %q, want %q", got, want)
 			}
 		})
 	}

@@ -72,7 +72,7 @@ func (cc *clientConn) prepareCache(ex *exchange, r *codec.Request, n int, buf []
 	case lookedUp && d == cache.OnlyIfCachedMiss: // the disk tier may hold it
 		ex.mode, ex.onlyCached = cacheMiss, true
 	case lookedUp && (d == cache.StaleRevalidate || d == cache.StaleIfError):
-		ex.mode, ex.stale = cacheRevalidate, d
+		ex.mode, ex.stale, ex.byRequest = cacheRevalidate, d, hs.byRequest
 		ex.etag, ex.lastMod = nonEmpty(hs.etag), nonEmpty(hs.lastMod)
 	case isUnsafe(r.Method):
 		hs.key = cache.AppendKey(hs.key[:0], r)
