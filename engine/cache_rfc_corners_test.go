@@ -3,9 +3,11 @@ package engine
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Issue 11, RFC 9111 §4.4: a non-error response to a method whose safety is
@@ -141,4 +143,42 @@ func TestRFC9211_FwdRequestOnReload(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Issue 11: the answer to a client's If-Modified-Since does not depend on
+// the weekday or month in the date's text. Each of the last seven days has
+// its own URL whose Last-Modified falls on that day (each at the time of
+// day the test runs), whatever today is.
+func TestRFC9110_13_1_3_IfModifiedSinceEveryWeekday(t *testing.T) {
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Last-Modified", r.URL.Query().Get("lm"))
+		_, _ = io.WriteString(w, "dated")
+	})
+	s := startProxy(t, nil)
+	for d := 0; d < 7; d++ {
+		day := time.Now().Add(-time.Duration(d+1) * 24 * time.Hour).Truncate(time.Second)
+		t.Run(day.Weekday().String(), func(t *testing.T) {
+			u := o.URL + "/ims?lm=" + url.QueryEscape(httpDate(day))
+			if _, got := cacheGet(t, s, u); got != "dated" {
+				t.Fatalf("GET: got %q, want %q", got, "dated")
+			}
+			for _, tc := range []struct {
+				name   string
+				since  time.Time
+				status int
+			}{
+				{"equal", day, 304},
+				{"later", day.Add(30 * time.Minute), 304},
+				{"earlier", day.Add(-time.Minute), 200},
+			} {
+				resp, _ := cacheGet(t, s, u, "If-Modified-Since: "+httpDate(tc.since))
+				if resp.StatusCode != tc.status {
+					t.Errorf("If-Modified-Since %s: got %d, want %d", tc.name, resp.StatusCode, tc.status)
+				}
+				wantHit(t, resp, "If-Modified-Since "+tc.name)
+			}
+		})
+	}
+	wantOrigin(t, o, 7, "one GET per day")
 }
