@@ -27,3 +27,15 @@ func TestSchemeRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestSchemeRequestsJSON(t *testing.T) {
+	r := New()
+	r.Record(&Outcome{Method: "GET", Status: 200, Scheme: "gopher"})
+	var b bytes.Buffer
+	if err := r.WriteJSON(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"requests_by_scheme":{"ftp":0,"gopher":1,"http":0}`; !strings.Contains(b.String(), want) {
+		t.Fatalf("got %s, want %s in it", b.String(), want)
+	}
+}
