@@ -21,6 +21,7 @@ type fakeServer struct {
 	greeting string
 	file     string
 	listing  string
+	stall    bool // RETR sends file, then holds the data connection open
 }
 
 func startFake(t *testing.T, f *fakeServer) string {
@@ -81,6 +82,9 @@ func (f *fakeServer) serve(c net.Conn) {
 				return
 			}
 			io.WriteString(d, f.file)
+			if f.stall {
+				time.Sleep(5 * time.Second)
+			}
 			d.Close()
 			io.WriteString(c, "226 done\r\n")
 		case "LIST":
@@ -197,5 +201,48 @@ func TestListingLineTooLong(t *testing.T) {
 		if !errors.Is(err, tt.err) || len(es) != tt.n {
 			t.Errorf("got %d entries, %v; want %d, %v", len(es), err, tt.n, tt.err)
 		}
+	}
+}
+
+// Issue 16: a server that stops answering ends the session with a timeout
+// error after the idle timeout, on the control connection and on the data
+// connection alike.
+func TestIdleTimeouts(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		c, err := silent.Accept()
+		if err == nil {
+			defer c.Close()
+			time.Sleep(5 * time.Second) // never greets
+		}
+	}()
+	o := testOptions()
+	o.IdleTimeout = 100 * time.Millisecond
+	host, port, _ := net.SplitHostPort(silent.Addr().String())
+	tg, _ := ParseTarget([]byte(host), []byte(port), []byte("/f"), nil)
+	var ne net.Error
+	if _, err := Open(tg, "", "", o); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("silent control connection: got %v, want a timeout", err)
+	}
+
+	// A data connection that sends a little, then stalls.
+	addr := startFake(t, &fakeServer{pasvHost: "127.0.0.1", file: "partial", stall: true})
+	host, port, _ = net.SplitHostPort(addr)
+	tg, _ = ParseTarget([]byte(host), []byte(port), []byte("/f"), nil)
+	s, err := Open(tg, "", "", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := s.Retr("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("stalled data connection: got %v, want a timeout", err)
 	}
 }
