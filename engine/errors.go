@@ -25,7 +25,8 @@ var (
 	// ErrForwardLoop means the request's Via already names this proxy
 	// (RFC 9110 §7.6.3): forwarding it again would loop.
 	ErrForwardLoop = errors.New("engine: forwarding loop detected")
-	// ErrScheme means an absolute-form target whose scheme is neither http nor https.
+	// ErrScheme means an absolute-form target whose scheme is none of http,
+	// https, ftp and gopher.
 	ErrScheme = errors.New("engine: unsupported URL scheme")
 	// ErrSchemePort means an ftp:// or gopher:// URL naming a port outside
 	// ftp.allowed_ports or gopher.allowed_ports.
