@@ -224,6 +224,16 @@ func TestFTPListingAndNotFound(t *testing.T) {
 			t.Errorf("%s: listing holds a raw name:\n%s", u, page)
 		}
 	}
+	// lynx, with ftp_proxy, reads the listing and its links.
+	if _, err := exec.LookPath("lynx"); err == nil {
+		cmd := exec.Command("lynx", "-dump", "-nocolor", "-width=200", f.url("", "/pub/"))
+		cmd.Env = append(os.Environ(), "ftp_proxy=http://"+p.addr+"/", "no_proxy=", "HOME="+t.TempDir(), "TERM=dumb")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "a <b>&c.txt") ||
+			!strings.Contains(string(out), "ftp://127.0.0.1:"+f.port+"/pub/readme.txt") {
+			t.Errorf("lynx -dump of the listing: %v\n%s", err, out)
+		}
+	}
 	// A link from the listing works as it is.
 	if status, _, body := curlFTP(t, p.addr, "ftp://127.0.0.1:"+f.port+"/pub/readme.txt"); status != 200 || string(body) != "read me\n" {
 		t.Fatalf("linked file: status %d body %q", status, body)
