@@ -87,7 +87,7 @@ func ParseTarget(host, port, path, userinfo []byte) (*Target, error) {
 	var b strings.Builder
 	b.WriteString("ftp://")
 	if t.User != "" {
-		b.WriteString(escape(t.User))
+		b.WriteString(strings.NewReplacer(":", "%3A", "@", "%40").Replace(escape(t.User)))
 		b.WriteByte('@')
 	}
 	b.WriteString(strings.ToLower(t.Host))
@@ -112,8 +112,8 @@ func (t *Target) Addr() string {
 
 // LogURL is the URL with the user name but never the password.
 func (t *Target) LogURL() string {
-	if t.raw == "" {
-		return t.base + "/"
+	if !strings.HasPrefix(t.raw, "/") {
+		return t.base + "/" + t.raw
 	}
 	return t.base + t.raw
 }

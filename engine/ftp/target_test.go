@@ -85,3 +85,15 @@ func TestAppendListingEscapes(t *testing.T) {
 		t.Errorf("directories are not listed first:\n%s", page)
 	}
 }
+
+// A user name holding ':' or '@' stays one user name in the URLs made from
+// it, and never looks like a password.
+func TestUserEscapedInURLs(t *testing.T) {
+	tg, err := ParseTarget([]byte("h"), nil, []byte("/f"), []byte("a%3Ab%40c:pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tg.LogURL(), "ftp://a%3Ab%40c@h/f"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
