@@ -61,6 +61,9 @@ bench-trace:
 fuzz:
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzChunked$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/ftp/ -run '^$$' -fuzz '^FuzzParseTarget$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/gopher/ -run '^$$' -fuzz '^FuzzParseURL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/gopher/ -run '^$$' -fuzz '^FuzzAppendMenu$$' -fuzztime $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...
