@@ -38,6 +38,7 @@ type clientConn struct {
 	user   string    // the authenticated user of the current request
 
 	authFailed bool // the slow credential check refused the buffered request
+	recheck    bool // admission left a dst rule to decide on the resolved address
 }
 
 // attach binds cc to a gnet connection on loop l: at open, and when a

@@ -17,6 +17,7 @@ type settings struct {
 	loops        int
 	workers      int
 	forwardedFor config.ForwardedFor
+	underscores  bool // forward header fields whose name holds "_"
 	limits       codec.Limits
 	maxConns     int
 	maxBody      int // request bodies up to this size are buffered before forwarding
@@ -44,6 +45,7 @@ func newSettings(cfg *config.Config) (*settings, error) {
 		loops:        cfg.EventLoops,
 		workers:      cfg.Workers,
 		forwardedFor: cfg.ForwardedFor,
+		underscores:  cfg.UnderscoresInHeaders,
 		limits: codec.Limits{
 			MaxRequestLine: int(cfg.Limits.MaxRequestLine),
 			MaxHeaderBytes: int(cfg.Limits.MaxHeaderBytes),

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,12 @@ func (c *Config) Validate() error {
 func (c *Config) validatePolicy() error {
 	if _, err := acl.Compile(c.Rules); err != nil {
 		return invalid("rules", "%v", err)
+	}
+	if c.ACL.SafePorts == nil {
+		c.ACL.SafePorts = new(slices.Clone(acl.DefaultSafePorts))
+	}
+	if _, err := acl.ParsePorts(*c.ACL.SafePorts); err != nil {
+		return invalid("acl.safe_ports", "%v", err)
 	}
 	if c.Auth.Realm == "" {
 		c.Auth.Realm = "edgeproxy"
