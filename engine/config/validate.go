@@ -155,8 +155,10 @@ func (c *Config) validatePolicy() error {
 	if c.ACL.SafePorts == nil {
 		c.ACL.SafePorts = new(slices.Clone(acl.DefaultSafePorts))
 	}
-	if _, err := acl.ParsePorts(*c.ACL.SafePorts); err != nil {
-		return invalid("acl.safe_ports", "%v", err)
+	for i, e := range *c.ACL.SafePorts {
+		if _, err := acl.ParsePorts([]string{e}); err != nil {
+			return invalid(fmt.Sprintf("acl.safe_ports[%d]", i), "%q is not a port or a range of ports (write 443 or 1025-65535, within 1 to 65535)", e)
+		}
 	}
 	if c.Auth.Realm == "" {
 		c.Auth.Realm = "edgeproxy"
