@@ -74,9 +74,11 @@ type Config struct {
 	ACL ACL `yaml:"acl"`
 
 	// Rules are the destination rules, checked in order; the first that
-	// matches decides. With none, every destination is allowed (CONNECT
-	// still only to tunnel.allowed_ports). When none matches, the opposite
-	// of the last rule's action applies, as in Squid.
+	// matches decides. With none, every destination is allowed that the
+	// fixed destination policy allows (acl.safe_ports, no loopback unless
+	// acl.allow_local_destinations, never the proxy's own ports; CONNECT
+	// only to tunnel.allowed_ports). When none matches, the opposite of the
+	// last rule's action applies, as in Squid.
 	Rules []acl.RuleConfig `yaml:"rules"`
 
 	// Auth configures proxy authentication; with no file, none is asked.
