@@ -80,7 +80,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	// Names are resolved once, by dest, whose answers are reused for 30s;
 	// the TCP dialer only ever sees the checked IP address.
-	dest := &acl.Dialer{Resolver: &acl.Resolver{TTL: 30 * time.Second}, Dial: dialer.DialTimeout}
+	dest := &acl.Dialer{Resolver: &acl.Resolver{TTL: 30 * time.Second}, Dial: dialer.DialDualStackTimeout}
 	pool, err := ants.NewPool(set.workers,
 		ants.WithNonblocking(true), // a full pool answers 503 at once, never queues
 		ants.WithExpiryDuration(10*time.Second),

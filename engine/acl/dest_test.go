@@ -3,6 +3,7 @@ package acl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -290,6 +291,13 @@ func TestDialerResolve(t *testing.T) {
 	}
 	if _, err := d.Resolve(ctx, "nowhere.test:80"); !errors.As(err, new(*net.DNSError)) {
 		t.Errorf("unknown name: got %v, want a DNS error", err)
+	}
+	// With loopback allowed every candidate is kept, IPv4 first.
+	open := &Dialer{Resolver: d.Resolver}
+	open.SetPolicy(mustDestinations(t, true, nil))
+	addrs, err := open.Resolve(ctx, "mixed.test:80")
+	if got := fmt.Sprint(addrs); err != nil || got != "[127.0.0.1:80 198.51.100.1:80 [::1]:80]" {
+		t.Errorf("mixed.test with allow_local: got %s, %v", got, err)
 	}
 	// Answers are reused: loop.test was looked up once for two dials
 	// (with and without its trailing dot).

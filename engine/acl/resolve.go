@@ -1,10 +1,12 @@
 package acl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -94,7 +96,7 @@ func (d *Dialer) SetPolicy(p *Destinations) { d.policy.Store(p) }
 func (d *Dialer) Policy() *Destinations { return d.policy.Load() }
 
 // Resolve resolves hostport ("host:port", "[v6]:port") and returns the
-// candidate addresses the policy allows, in the resolver's order. A host
+// candidate addresses the policy allows, IPv4 first. A host
 // that is an IP address in any spelling (HostAddr) is not looked up. When
 // no candidate is allowed the error is the refusal of the first one
 // (ErrOwnAddress or ErrLocalDestination); a lookup failure is returned as
@@ -137,6 +139,12 @@ func (d *Dialer) Resolve(ctx context.Context, hostport string) ([]netip.AddrPort
 		}
 		out = append(out, netip.AddrPortFrom(a, uint16(port)))
 	}
+	// IPv4 first, in the resolver's order within each family: origins
+	// were reached over IPv4 only before IPv6 candidates were tried, and a
+	// host without IPv6 routes fails those fast.
+	slices.SortStableFunc(out, func(a, b netip.AddrPort) int {
+		return cmp.Compare(family(a), family(b))
+	})
 	if len(out) == 0 {
 		if first == nil {
 			first = &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
@@ -144,6 +152,14 @@ func (d *Dialer) Resolve(ctx context.Context, hostport string) ([]netip.AddrPort
 		return nil, first
 	}
 	return out, nil
+}
+
+// family orders IPv4 before IPv6.
+func family(a netip.AddrPort) int {
+	if a.Addr().Is4() {
+		return 0
+	}
+	return 1
 }
 
 // DialTimeout resolves and checks hostport (Resolve), then connects to the
