@@ -29,6 +29,12 @@ func NewAdmin(s *Server, addr string) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
+	// No request through the proxy port may reach this listener, whatever
+	// acl.allow_local_destinations says.
+	if err := s.addSelf(ln.Addr().String()); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if s.draining.Load() {

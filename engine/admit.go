@@ -1,6 +1,12 @@
 package engine
 
 import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
 	"github.com/panjf2000/gnet/v2"
 
 	"edgeproxy/codec"
@@ -17,6 +23,11 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 	// reaches connections that were open before it.
 	if !pol.clients.Permit(cc.remote) {
 		return "", cc.deny(r, n, "", "acl"), false
+	}
+	cc.recheck = false
+	port := destPort(r)
+	if err := cc.checkDestination(pol, r, port); err != nil {
+		return "", cc.denyErr(r, n, "", err), false
 	}
 	if pol.auth != nil {
 		if cc.authFailed {
@@ -49,20 +60,112 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 		}
 	}
 	if pol.rules != nil {
-		port := 0
-		if len(r.Port) > 0 {
-			port, _ = parsePort(r.Port)
-		} else if codec.EqualFold(r.Scheme, "https") {
-			port = 443
-		} else {
-			port = 80
-		}
 		ar := acl.Request{Method: r.Method, URL: r.Target, Host: r.Host, Port: port, User: user, Connect: r.Form == codec.FormAuthority}
-		if allowed, rule := pol.rules.Check(&ar); !allowed {
+		switch v, rule := pol.rules.Decide(&ar); v {
+		case acl.Deny:
 			return user, cc.deny(r, n, user, rule), false
+		case acl.NeedAddr:
+			// A dst rule decides on the address the name resolves to: the
+			// worker that connects decides again (recheckRules).
+			cc.recheck = true
 		}
 	}
 	return user, gnet.None, true
+}
+
+// destPort is the destination port of an absolute-form or authority-form
+// request: the explicit port, else the scheme's; 0 when the port is invalid.
+func destPort(r *codec.Request) int {
+	switch {
+	case len(r.Port) > 0:
+		port, _ := parsePort(r.Port)
+		return port
+	case r.Form == codec.FormAuthority || codec.EqualFold(r.Scheme, "https"):
+		return 443
+	case codec.EqualFold(r.Scheme, "ftp"):
+		return 21
+	case codec.EqualFold(r.Scheme, "gopher"):
+		return 70
+	}
+	return 80
+}
+
+// checkDestination applies the destination policy that needs no name
+// resolution, on the loop: absolute-URI requests only to acl.safe_ports
+// (Squid's `http_access deny !Safe_ports`; CONNECT has tunnel.allowed_ports
+// instead), and a host that is an address in any spelling, or a localhost
+// name, checked as that address. Host names are checked on the address
+// they resolve to, when a worker connects (acl.Dialer).
+func (cc *clientConn) checkDestination(pol *policy, r *codec.Request, port int) error {
+	if r.Form == codec.FormAbsolute && !pol.safePorts.Contains(port) {
+		return acl.ErrUnsafePort
+	}
+	if err, decided := cc.s.dest.Policy().CheckHost(r.Host, port); decided {
+		return err
+	}
+	return nil
+}
+
+// recheck is a destination rule decision that waits for the address the
+// host name resolves to: the rules in force at admission and the request
+// as they saw it, copied out of the parse buffer.
+type recheck struct {
+	rules *acl.Rules
+	req   acl.Request
+}
+
+// newRecheck copies what the rules look at, when admission deferred the
+// decision (clientConn.recheck); nil otherwise.
+func (cc *clientConn) newRecheck(r *codec.Request) *recheck {
+	if !cc.recheck {
+		return nil
+	}
+	rules := cc.s.pol.Load().rules
+	if rules == nil {
+		return nil
+	}
+	return &recheck{rules: rules, req: acl.Request{
+		Method:  append([]byte(nil), r.Method...),
+		URL:     append([]byte(nil), r.Target...),
+		Host:    append([]byte(nil), r.Host...),
+		Port:    destPort(r),
+		User:    cc.user,
+		Connect: r.Form == codec.FormAuthority,
+	}}
+}
+
+// decide resolves the request's host as the dialer will (the same cached
+// answer) and decides the rules on every address the proxy may connect to:
+// the request is allowed only if every one is. A refused destination is
+// returned as the dialer's refusal; a rule's as *ruleDenied.
+func (rc *recheck) decide(d *acl.Dialer, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	addrs, err := d.Resolve(ctx, net.JoinHostPort(hostOnly(rc.req.Host), strconv.Itoa(rc.req.Port)))
+	if err != nil {
+		return err
+	}
+	return rc.decideOn(addrs)
+}
+
+// decideOn decides the rules on each of addrs, the checked candidates the
+// proxy may connect to: allowed only if every one is.
+func (rc *recheck) decideOn(addrs []netip.AddrPort) error {
+	for _, a := range addrs {
+		rc.req.Addr = a.Addr()
+		if v, rule := rc.rules.Decide(&rc.req); v != acl.Allow {
+			return &ruleDenied{rule: rule}
+		}
+	}
+	return nil
+}
+
+// hostOnly strips the brackets of an IPv6 literal, for net.JoinHostPort.
+func hostOnly(h []byte) string {
+	if len(h) >= 2 && h[0] == '[' && h[len(h)-1] == ']' {
+		h = h[1 : len(h)-1]
+	}
+	return string(h)
 }
 
 // challenge answers 407 with a Proxy-Authenticate field for every
@@ -84,8 +187,19 @@ func (cc *clientConn) challenge(pol *policy, r *codec.Request, n int, stale bool
 
 // deny answers 403 with a short page naming the rule that refused.
 func (cc *clientConn) deny(r *codec.Request, n int, user, rule string) gnet.Action {
+	return cc.denyText(r, n, user, rule, "access denied by rule "+rule+"\n")
+}
+
+// denyErr answers 403 for a destination refusal, with the page statusFor
+// gives err: it names the key that would allow the request, if any.
+func (cc *clientConn) denyErr(r *codec.Request, n int, user string, err error) gnet.Action {
+	_, text := statusFor(err)
+	return cc.denyText(r, n, user, err.Error(), text+"\n")
+}
+
+// denyText answers 403 with body, logging reason as the refusal's cause.
+func (cc *clientConn) denyText(r *codec.Request, n int, user, rule, body string) gnet.Action {
 	out := codec.AppendStatusLine(cc.l.out[:0], 403)
-	body := "access denied by rule " + rule + "\n"
 	out = codec.AppendHeaderString(out, "Content-Type", "text/plain; charset=utf-8")
 	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(body)))
 	closing := r.Close || r.Minor == 0 || r.HasBody() || r.Form == codec.FormAuthority

@@ -7,6 +7,8 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"edgeproxy/codec"
+	"edgeproxy/engine/accesslog"
+	"edgeproxy/engine/metrics"
 )
 
 // Connection states.
@@ -38,6 +40,7 @@ type clientConn struct {
 	user   string    // the authenticated user of the current request
 
 	authFailed bool // the slow credential check refused the buffered request
+	recheck    bool // admission left a dst rule to decide on the resolved address
 }
 
 // attach binds cc to a gnet connection on loop l: at open, and when a
@@ -96,7 +99,7 @@ func (cc *clientConn) onTraffic() gnet.Action {
 		}
 		if err != nil {
 			cc.s.log.Debug("refused request", "client", cc.remote, "err", err, "head", snippet(buf))
-			return cc.replyError(err, true)
+			return cc.refuseUnparsed(err)
 		}
 		if act := cc.handle(r, n, buf); act != gnet.None {
 			return act
@@ -144,6 +147,21 @@ func (cc *clientConn) replyError(err error, close bool) gnet.Action {
 	}
 	cc.idle()
 	return gnet.None
+}
+
+// refuseUnparsed answers a request head the parser refused, records it in
+// the metrics and the access log as Squid does for an invalid request
+// (NONE/400 NONE error:invalid-request), and closes the connection.
+func (cc *clientConn) refuseUnparsed(err error) gnet.Action {
+	status, text := statusFor(err)
+	const method, url = "NONE", "error:invalid-request"
+	cc.s.stats.Record(&metrics.Outcome{Method: method, Status: status, Result: codeNone,
+		BytesOut: int64(len(text)), Client: cc.remote})
+	if w := cc.s.alog; w != nil {
+		w.Log(&accesslog.Record{Time: time.Now(), Client: cc.remote, Code: codeNone, Status: status,
+			Bytes: int64(len(text)), Method: method, URL: url, Proto: "HTTP/1.1", Hierarchy: accesslog.HierNone})
+	}
+	return cc.replyError(err, true)
 }
 
 // consume discards n parsed bytes and reports whether the connection goes

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"edgeproxy/codec"
+	"edgeproxy/engine/acl"
 	"edgeproxy/engine/ftp"
 	"edgeproxy/engine/gopher"
 )
@@ -66,6 +67,12 @@ var (
 	ErrAuthBusy = errors.New("engine: password check queue full")
 )
 
+// ruleDenied is a destination rule's refusal decided only once the host
+// name was resolved, on a worker; it carries the rule's name for the page.
+type ruleDenied struct{ rule string }
+
+func (e *ruleDenied) Error() string { return "engine: access denied by rule " + e.rule }
+
 // errTooBig stops a background fetch whose body passed its size cap; no
 // client ever sees it.
 var errTooBig = errors.New("engine: background fetch over its size cap")
@@ -111,6 +118,16 @@ func statusFor(err error) (int, string) {
 		return 403, "CONNECT to this port is not allowed (tunnel.allowed_ports)"
 	case errors.Is(err, ErrOnlyIfCached):
 		return 504, "the object is not in the cache (only-if-cached)"
+	case errors.Is(err, acl.ErrOwnAddress):
+		return 403, "access denied: the destination is this proxy's own listen or admin address"
+	case errors.Is(err, acl.ErrLocalDestination):
+		return 403, "access denied: the destination is a loopback address; an operator can allow loopback destinations with acl.allow_local_destinations: true"
+	case errors.Is(err, acl.ErrUnsafePort):
+		return 403, "access denied: the destination port is not in acl.safe_ports"
+	case errors.As(err, new(*ruleDenied)):
+		var rd *ruleDenied
+		errors.As(err, &rd)
+		return 403, "access denied by rule " + rd.rule
 	case errors.Is(err, ErrPurgeDenied):
 		return 403, "PURGE is allowed from the admin networks only"
 	case errors.Is(err, ErrClientDenied):
@@ -179,9 +196,16 @@ func ftpStatus(code int) int {
 var codecErrors = []error{
 	codec.ErrMethod, codec.ErrRequestLine, codec.ErrTarget, codec.ErrVersion,
 	codec.ErrHeaderName, codec.ErrHeaderValue, codec.ErrSpaceBeforeColon,
-	codec.ErrObsFold, codec.ErrBareCR, codec.ErrMissingHost, codec.ErrDuplicateHost,
+	codec.ErrObsFold, codec.ErrBareCR, codec.ErrBareLF, codec.ErrMissingHost, codec.ErrDuplicateHost, codec.ErrHost,
 	codec.ErrContentLength, codec.ErrDuplicateLength, codec.ErrLengthAndChunked,
 	codec.ErrTransferCoding, codec.ErrTransferEncoding10, codec.ErrChunk, codec.ErrChunkTooLarge,
+}
+
+// isRefusal reports whether err is the proxy's own refusal of a
+// destination, which no retry or fallback may get around.
+func isRefusal(err error) bool {
+	return errors.Is(err, acl.ErrOwnAddress) || errors.Is(err, acl.ErrLocalDestination) ||
+		errors.Is(err, acl.ErrUnsafePort) || errors.As(err, new(*ruleDenied))
 }
 
 // isTimeout reports whether err is any kind of deadline expiry.

@@ -34,7 +34,8 @@ type exchange struct {
 	body   *bodyReader
 
 	cacheState
-	bg uint8 // bgNone, or the kind of background fetch
+	recheck *recheck // a dst rule to decide on the resolved address, or nil
+	bg      uint8    // bgNone, or the kind of background fetch
 	// For the access log: what was sent, and how it was answered.
 	status int
 	sent   int64
@@ -133,6 +134,12 @@ func (ex *exchange) sendRef(w sink, ref *cache.Ref, head []byte, start, length i
 // roundTrip fetches from the origin and relays the answer into w, which
 // ends the exchange (w.finish or w.abort) in every case.
 func (ex *exchange) roundTrip(w sink) {
+	if ex.recheck != nil {
+		if err := ex.recheck.decide(ex.s.dest, ex.s.set.origin.connect); err != nil {
+			ex.refused(w, err)
+			return
+		}
+	}
 	if ex.alt != nil {
 		ex.serveScheme(w)
 		return

@@ -113,7 +113,7 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.flight.Cancel()
 			ex.flight = nil
 		}
-		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && ex.serveStored(w, true, "fwd=stale") {
+		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && !isRefusal(err) && ex.serveStored(w, true, "fwd=stale") {
 			ex.code = codeRefreshFailOld
 			return // RFC 5861 §4: the stale response stands in for the error
 		}
@@ -231,6 +231,27 @@ func (ex *exchange) abortFill() {
 
 // replyError answers an origin failure.
 func (ex *exchange) replyError(w sink, err error) {
+	if isRefusal(err) {
+		ex.refused(w, err)
+		return
+	}
+	ex.answerError(w, err)
+}
+
+// refused answers a destination refused once the host was resolved (the
+// dialer's check or a dst rule), logged as a refusal like those decided at
+// admission (TCP_DENIED/403).
+func (ex *exchange) refused(w sink, err error) {
+	ex.code = codeDenied
+	ex.s.log.Info("request denied", "client", ex.client, "user", ex.user, "rule", err.Error(), "target", ex.target)
+	if ex.body != nil && !ex.body.done() {
+		ex.close = true // the rest of the body is still on the socket
+	}
+	ex.answerError(w, err)
+}
+
+// answerError writes err's status page.
+func (ex *exchange) answerError(w sink, err error) {
 	closing := ex.close || ex.s.draining.Load()
 	ex.status, _ = statusFor(err)
 	w.finish(errorResponse(w.buffer(), err, closing), nil, nil, closing)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 
@@ -154,6 +155,7 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.method = string(r.Method)
 	ex.target = string(r.Target)
 	ex.sink.init(cc.c, ex)
+	ex.recheck = cc.newRecheck(r)
 	ex.buildRequest(r)
 	return ex
 }
@@ -176,6 +178,10 @@ func (ex *exchange) buildRequest(r *codec.Request) {
 		case r.IsHopByHop(h.Name),
 			codec.EqualFold(h.Name, "Host"), codec.EqualFold(h.Name, "Content-Length"),
 			codec.EqualFold(h.Name, "Expect"):
+			continue
+		case !s.set.underscores && bytes.IndexByte(h.Name, '_') >= 0:
+			// underscores_in_headers off, as nginx: a backend that maps "_"
+			// and "-" alike would take X_Forwarded_User for X-Forwarded-User.
 			continue
 		case codec.EqualFold(h.Name, "X-Forwarded-For"):
 			if s.set.forwardedFor == config.ForwardedTransparent {

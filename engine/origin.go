@@ -24,7 +24,11 @@ type originTimeouts struct {
 // origin connection is wrapped in a deadlineConn that turns the configured
 // first-byte and idle timeouts into per-read deadlines, and the client's own
 // timeouts stay off.
-func newOriginClient(dialer *fasthttp.TCPDialer, t originTimeouts, maxConnsPerHost int) *fasthttp.Client {
+//
+// dial connects to a host:port; it is the destination check's dialer, so
+// every connection a client's request opens, and every background fetch,
+// goes only to an address the destination policy allows.
+func newOriginClient(dial fasthttp.DialFuncWithTimeout, t originTimeouts, maxConnsPerHost int) *fasthttp.Client {
 	return &fasthttp.Client{
 		Name:                          "",
 		NoDefaultUserAgentHeader:      true,
@@ -38,7 +42,7 @@ func newOriginClient(dialer *fasthttp.TCPDialer, t originTimeouts, maxConnsPerHo
 		MaxIdemponentCallAttempts:     2,
 		RetryIfErr:                    retryIfStale,
 		DialTimeout: func(addr string, _ time.Duration) (net.Conn, error) {
-			c, err := dialer.DialTimeout(addr, t.connect)
+			c, err := dial(addr, t.connect)
 			if err != nil {
 				if isTimeout(err) {
 					return nil, errors.Join(ErrConnectTimeout, err)
@@ -56,7 +60,7 @@ func newOriginClient(dialer *fasthttp.TCPDialer, t originTimeouts, maxConnsPerHo
 // connection turned out to be closed by the origin, the race every proxy's
 // pool has. A timeout is never retried: the client would wait twice.
 func retryIfStale(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	if attempts > 1 || isTimeout(err) {
+	if attempts > 1 || isTimeout(err) || isRefusal(err) {
 		return false, false
 	}
 	return false, true

@@ -16,12 +16,13 @@ import (
 // and the PAC file. Requests read it through an atomic pointer; a policy is
 // never changed once published.
 type policy struct {
-	clients *acl.ClientPolicy
-	admin   *acl.PrefixSet      // clients that may PURGE
-	rules   *acl.Rules          // nil when there are no rules
-	auth    *auth.Authenticator // nil when no password file is configured
-	pac     []byte              // body of /proxy.pac, without the proxy address
-	direct  []string
+	clients   *acl.ClientPolicy
+	admin     *acl.PrefixSet      // clients that may PURGE
+	rules     *acl.Rules          // nil when there are no rules
+	safePorts *acl.PortSet        // ports absolute-URI requests may reach
+	auth      *auth.Authenticator // nil when no password file is configured
+	pac       []byte              // body of /proxy.pac, without the proxy address
+	direct    []string
 }
 
 // buildPolicy reads the files cfg names. prev, when not nil, is the policy
@@ -46,6 +47,14 @@ func buildPolicy(cfg *config.Config, prev *policy) (*policy, error) {
 		}
 	} else {
 		p.admin = loopback()
+	}
+	if cfg.ACL.SafePorts == nil {
+		p.safePorts, err = acl.ParsePorts(acl.DefaultSafePorts)
+	} else {
+		p.safePorts, err = acl.ParsePorts(*cfg.ACL.SafePorts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("acl.safe_ports: %w", err)
 	}
 	if len(cfg.Rules) > 0 {
 		if p.rules, err = acl.Compile(cfg.Rules); err != nil {

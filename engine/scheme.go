@@ -319,18 +319,18 @@ func fields(kv ...string) []codec.Header {
 	return append(hs, codec.Header{Name: []byte("Date"), Value: codec.AppendHTTPDate(nil, time.Now())})
 }
 
-// dialScheme opens the TCP connections of FTP and Gopher fetches (control
-// and data alike) through the proxy's shared dialer and its DNS cache, the
-// one dial CONNECT tunnels use. It is the single place where these fetches
-// reach the network, so a destination policy applies to them here as it
-// does to tunnels (issue 11). A dial that runs out of time is
-// ErrConnectTimeout, answered 504.
+// dialScheme opens the TCP connections of FTP and Gopher fetches, control
+// and data alike, through the destination policy's dialer (issue 11), as
+// origin fetches and tunnels do: the host is resolved and every address
+// checked (no loopback unless acl.allow_local_destinations, never the
+// proxy's own listeners) before a connection is made. A dial that runs out
+// of time is ErrConnectTimeout, answered 504.
 func (s *Server) dialScheme(ctx context.Context, _, addr string) (net.Conn, error) {
 	timeout := s.set.origin.connect
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
-	nc, err := s.dialer.DialDualStackTimeout(addr, timeout)
+	nc, err := s.dest.DialTimeout(addr, timeout)
 	if err != nil && isTimeout(err) {
 		return nil, fmt.Errorf("%w: %w", ErrConnectTimeout, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"edgeproxy/cache"
 	"edgeproxy/cache/admission"
 	"edgeproxy/engine/accesslog"
+	"edgeproxy/engine/acl"
 	"edgeproxy/engine/auth"
 	"edgeproxy/engine/config"
 	"edgeproxy/engine/metrics"
@@ -38,7 +40,8 @@ type Server struct {
 	ahead  *refreshAhead // nil when refresh_ahead is off or there is no cache
 	pf     *prefetcher   // nil when prefetch is off or there is no cache
 	pol    atomic.Pointer[policy]
-	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
+	dialer *fasthttp.TCPDialer // connects to checked addresses for dest
+	dest   *acl.Dialer         // resolves, checks and dials every destination: origin fetches and tunnels
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
 	hashes *hashPool           // costly password checks, apart from pool
 	// authLimit counts failed authentications per client address; it
@@ -63,6 +66,9 @@ type Server struct {
 	reloadMu   sync.Mutex // serialises reloads; protects cfgPath and lastReload
 	cfgPath    string
 	lastReload error
+
+	selfMu sync.Mutex // protects self
+	self   []string   // the proxy's own listener addresses: listen, admin
 }
 
 // New checks cfg and builds a Server; nothing listens until Serve.
@@ -75,9 +81,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		log = slog.Default()
 	}
 	dialer := &fasthttp.TCPDialer{
-		Concurrency:      4096,             // parallel dials; beyond this dials queue
-		DNSCacheDuration: 30 * time.Second, // answers are reused, not re-resolved per dial
+		Concurrency: 4096, // parallel dials; beyond this dials queue
 	}
+	// Names are resolved once, by dest, whose answers are reused for 30s;
+	// the TCP dialer only ever sees the checked IP address.
+	dest := &acl.Dialer{Resolver: &acl.Resolver{TTL: 30 * time.Second}, Dial: dialer.DialDualStackTimeout}
 	pool, err := ants.NewPool(set.workers,
 		ants.WithNonblocking(true), // a full pool answers 503 at once, never queues
 		ants.WithExpiryDuration(10*time.Second),
@@ -114,7 +122,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		set:     set,
 		log:     log,
 		dialer:  dialer,
-		client:  newOriginClient(dialer, set.origin, set.workers),
+		dest:    dest,
+		client:  newOriginClient(dest.DialTimeout, set.origin, set.workers),
 		pool:    pool,
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -126,6 +135,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	srv.pol.Store(pol)
+	srv.self = []string{set.listen}
+	if cfg.Admin != config.AdminOff && !strings.HasSuffix(cfg.Admin, ":0") {
+		srv.self = append(srv.self, cfg.Admin)
+	}
+	if err := srv.setDestinations(cfg.ACL.AllowLocalDestinations); err != nil {
+		return nil, err
+	}
 	if c != nil {
 		load := func() float64 { return float64(srv.inflight.Load()) / float64(set.workers) }
 		srv.ahead = newRefreshAhead(&cfg.RefreshAhead, load)
@@ -375,6 +391,9 @@ func (s *Server) Reload() error {
 	if err == nil {
 		var pol *policy
 		if pol, err = buildPolicy(cfg, s.pol.Load()); err == nil {
+			err = s.setDestinations(cfg.ACL.AllowLocalDestinations)
+		}
+		if err == nil {
 			s.pol.Store(pol)
 		}
 	}
@@ -401,4 +420,28 @@ func (s *Server) ReopenLog() error {
 		return nil
 	}
 	return s.alog.Reopen()
+}
+
+// setDestinations puts the destination policy in force: loopback allowed or
+// not, and the proxy's own listeners always refused. It reads this
+// machine's interface addresses again, so a reload also sees new ones.
+func (s *Server) setDestinations(allowLocal bool) error {
+	s.selfMu.Lock()
+	defer s.selfMu.Unlock()
+	d, err := acl.NewDestinations(allowLocal, s.self, acl.MachineAddrs())
+	if err != nil {
+		return err
+	}
+	s.dest.SetPolicy(d)
+	return nil
+}
+
+// addSelf adds a listener the proxy opened (the admin listener, once its
+// port is known) to the addresses no request may reach.
+func (s *Server) addSelf(addr string) error {
+	s.selfMu.Lock()
+	s.self = append(s.self, addr)
+	allowLocal := s.dest.Policy().AllowLocal()
+	s.selfMu.Unlock()
+	return s.setDestinations(allowLocal)
 }

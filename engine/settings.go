@@ -18,6 +18,7 @@ type settings struct {
 	workers      int
 	hashWorkers  int // auth.hash_workers, resolved
 	forwardedFor config.ForwardedFor
+	underscores  bool // forward header fields whose name holds "_"
 	limits       codec.Limits
 	maxConns     int
 	maxBody      int // request bodies up to this size are buffered before forwarding
@@ -47,6 +48,7 @@ func newSettings(cfg *config.Config) (*settings, error) {
 		workers:      cfg.Workers,
 		hashWorkers:  cfg.Auth.HashWorkers,
 		forwardedFor: cfg.ForwardedFor,
+		underscores:  cfg.UnderscoresInHeaders,
 		limits: codec.Limits{
 			MaxRequestLine: int(cfg.Limits.MaxRequestLine),
 			MaxHeaderBytes: int(cfg.Limits.MaxHeaderBytes),

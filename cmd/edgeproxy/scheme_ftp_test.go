@@ -382,25 +382,7 @@ func TestFTPPortsAndMetrics(t *testing.T) {
 			t.Fatalf("got %d %q", status, body)
 		}
 	}
-	resp, err := http.Get("http://" + p.admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(b), `edgeproxy_scheme_requests_total{scheme="ftp"} 2`) {
-		t.Fatalf("/metrics lacks 2 ftp requests:\n%s", grepLines(string(b), "scheme"))
-	}
-}
-
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
+	waitMetric(t, p.admin, `edgeproxy_scheme_requests_total{scheme="ftp"} 2`)
 }
 
 // Issue 16: an FTP file is streamed with the bound HTTP bodies have: a

@@ -244,13 +244,55 @@ func TestGopherMetrics(t *testing.T) {
 			t.Fatalf("menu: got %d", status)
 		}
 	}
-	resp, err := http.Get("http://" + p.admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	waitMetric(t, p.admin, `edgeproxy_scheme_requests_total{scheme="gopher"} 3`)
+}
+
+// Issue 16 with issue 11: FTP and Gopher fetches dial through the
+// destination policy, so a name that resolves to loopback is refused after
+// resolution unless acl.allow_local_destinations is set, and nothing
+// reaches the servers.
+func TestSchemesDestinationPolicy(t *testing.T) {
+	g := startGopher(t)
+	f := startFTPServer(t, true)
+	writeFile(t, f.anon, "x.txt", []byte("x"))
+	name := hostsName(t)
+	cfg := gopherProxyConfig(g, "") + "ftp:\n  allowed_ports: [" + f.port + "]\n"
+	p := startProc(t, cfg+"acl:\n  allow_local_destinations: false\n")
+	if status, _, body := rawGet(t, p.addr, "gopher://"+name+":"+g.port+"/1/"); status != 403 {
+		t.Errorf("gopher to a loopback name: got %d %q, want 403", status, body)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(b), `edgeproxy_scheme_requests_total{scheme="gopher"} 3`) {
-		t.Fatalf("/metrics lacks 3 gopher requests:\n%s", grepLines(string(b), "scheme"))
+	if status, _, body := curlFTP(t, p.addr, "ftp://"+name+":"+f.port+"/x.txt"); status != 403 {
+		t.Errorf("ftp to a loopback name: got %d %q, want 403", status, body)
 	}
+	if seen := g.selectors(); len(seen) != 0 {
+		t.Errorf("the gopher server received %q", seen)
+	}
+	// With loopback allowed, the same URLs are served.
+	p = startProc(t, cfg)
+	if status, _, body := rawGet(t, p.addr, "gopher://"+name+":"+g.port+"/1/"); status != 200 {
+		t.Errorf("gopher with allow_local_destinations: got %d %q, want 200", status, body)
+	}
+	if status, _, body := curlFTP(t, p.addr, "ftp://"+name+":"+f.port+"/x.txt"); status != 200 || string(body) != "x" {
+		t.Errorf("ftp with allow_local_destinations: got %d %q, want 200", status, body)
+	}
+}
+
+// waitMetric waits until /metrics holds line: a request is counted when
+// its worker finishes, which may be just after the client has the answer.
+func waitMetric(t *testing.T, admin, line string) {
+	t.Helper()
+	var b []byte
+	for i := 0; i < 100; i++ {
+		resp, err := http.Get("http://" + admin + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), line+"\n") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("/metrics lacks %q:\n%s", line, grepLines(string(b), "scheme"))
 }

@@ -37,6 +37,13 @@ type Config struct {
 	// (runtime.GOMAXPROCS); the engine resolves it at start-up.
 	EventLoops int `yaml:"event_loops"`
 
+	// UnderscoresInHeaders forwards request header fields whose name holds
+	// an underscore. Off by default, as nginx's `underscores_in_headers
+	// off`: such fields are dropped before forwarding, because a backend
+	// that maps "_" and "-" to the same variable (CGI, PHP, many frameworks)
+	// would otherwise take X_Forwarded_User for X-Forwarded-User.
+	UnderscoresInHeaders bool `yaml:"underscores_in_headers"`
+
 	// ForwardedFor says what the proxy does with X-Forwarded-For.
 	// If empty, ForwardedOn is used.
 	ForwardedFor ForwardedFor `yaml:"forwarded_for"`
@@ -73,9 +80,11 @@ type Config struct {
 	ACL ACL `yaml:"acl"`
 
 	// Rules are the destination rules, checked in order; the first that
-	// matches decides. With none, every destination is allowed (CONNECT
-	// still only to tunnel.allowed_ports). When none matches, the opposite
-	// of the last rule's action applies, as in Squid.
+	// matches decides. With none, every destination is allowed that the
+	// fixed destination policy allows (acl.safe_ports, no loopback unless
+	// acl.allow_local_destinations, never the proxy's own ports; CONNECT
+	// only to tunnel.allowed_ports). When none matches, the opposite of the
+	// last rule's action applies, as in Squid.
 	Rules []acl.RuleConfig `yaml:"rules"`
 
 	// Auth configures proxy authentication; with no file, none is asked.
@@ -100,6 +109,19 @@ type ACL struct {
 	// AdminFile lists the client networks that may send PURGE on the proxy
 	// port. If empty, loopback only.
 	AdminFile string `yaml:"admin_file"`
+	// AllowLocalDestinations lets requests and tunnels reach loopback
+	// destinations (127.0.0.0/8, ::1, 0.0.0.0, ::, and names resolving to
+	// them), which are refused by default as Squid's `http_access deny
+	// to_localhost` does. The proxy's own listen and admin ports stay
+	// unreachable through the proxy even with it set.
+	AllowLocalDestinations bool `yaml:"allow_local_destinations"`
+	// SafePorts lists the ports absolute-URI requests may reach, each a
+	// port ("443") or an inclusive range ("1025-65535"), as Squid's
+	// `http_access deny !Safe_ports`. If nil, Squid's Safe_ports: 80, 21,
+	// 443, 70, 210, 280, 488, 591, 777 and 1025-65535; a non-nil pointer to
+	// an empty list refuses every port. CONNECT is governed by
+	// tunnel.allowed_ports instead.
+	SafePorts *[]string `yaml:"safe_ports"`
 }
 
 // Auth configures proxy authentication (RFC 9110 §11.7).

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,6 +177,14 @@ func (c *Config) Validate() error {
 func (c *Config) validatePolicy() error {
 	if _, err := acl.Compile(c.Rules); err != nil {
 		return invalid("rules", "%v", err)
+	}
+	if c.ACL.SafePorts == nil {
+		c.ACL.SafePorts = new(slices.Clone(acl.DefaultSafePorts))
+	}
+	for i, e := range *c.ACL.SafePorts {
+		if _, err := acl.ParsePorts([]string{e}); err != nil {
+			return invalid(fmt.Sprintf("acl.safe_ports[%d]", i), "%q is not a port or a range of ports (write 443 or 1025-65535, within 1 to 65535)", e)
+		}
 	}
 	if c.Auth.Realm == "" {
 		c.Auth.Realm = "edgeproxy"

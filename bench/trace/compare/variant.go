@@ -85,6 +85,7 @@ func proxyConfig(v variant, c cacheSizes, listen, admin, accessLog string) strin
 	}
 	fmt.Fprintf(&b, "log: {format: squid, path: %s}\n", strconv.Quote(accessLog))
 	b.WriteString("timeouts: {drain: 2s}\n")
+	b.WriteString("acl: {allow_local_destinations: true}\n") // the replay origin is on loopback
 	fmt.Fprintf(&b, "cache: {memory: %s, large_memory: %s, max_object: %s, admission: %t}\n",
 		c.Memory, c.LargeMemory, c.MaxObject, v.Admission)
 	b.WriteString("refresh_ahead: {enabled: false}\n")
