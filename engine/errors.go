@@ -110,6 +110,8 @@ func statusFor(err error) (int, string) {
 		return 400, "gopher item type not fetched by this proxy (telnet, CSO, info or error lines)"
 	case errors.Is(err, ftp.ErrLineTooLong):
 		return 502, "the FTP server sent a reply or listing line longer than the proxy accepts"
+	case errors.Is(err, ftp.ErrListingTooLarge):
+		return 502, "the FTP server sent a directory listing larger than the proxy accepts"
 	case errors.Is(err, gopher.ErrLineTooLong), errors.Is(err, gopher.ErrMenuTooLarge):
 		return 502, "the Gopher server sent a menu line or menu larger than the proxy accepts"
 	case errors.Is(err, ErrNotProxyRequest):

@@ -13,6 +13,10 @@ import (
 // ends until memory runs out.
 const MaxLine = 8 << 10
 
+// MaxListing bounds a directory listing: it is read whole and rendered in
+// memory, so a server could otherwise make the proxy hold any amount.
+const MaxListing = 8 << 20
+
 // DialFunc opens a TCP connection to addr (host:port). The engine passes one
 // that applies its destination checks.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -67,7 +71,7 @@ func (d *dialer) dialFunc(network, addr string) (net.Conn, error) {
 		}
 	} else {
 		if listing {
-			c.maxLine = MaxLine
+			c.maxLine, c.maxTotal = MaxLine, MaxListing
 		}
 		d.data = nc
 	}
@@ -95,12 +99,15 @@ func (d *dialer) close() {
 }
 
 // limitConn renews an idle deadline before every read and write, and
-// refuses a line longer than maxLine (when maxLine > 0).
+// refuses a line longer than maxLine and more than maxTotal bytes (each
+// when > 0).
 type limitConn struct {
 	net.Conn
-	idle    time.Duration
-	maxLine int
-	line    int // bytes since the last LF
+	idle     time.Duration
+	maxLine  int
+	line     int // bytes since the last LF
+	maxTotal int // bytes that may be read in all, when > 0
+	total    int
 }
 
 func (c *limitConn) Read(p []byte) (int, error) {
@@ -108,6 +115,9 @@ func (c *limitConn) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
+	if c.total += n; c.maxTotal > 0 && c.total > c.maxTotal {
+		return 0, ErrListingTooLarge
+	}
 	if c.maxLine > 0 {
 		for _, b := range p[:n] {
 			if b == '\n' {

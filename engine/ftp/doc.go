@@ -10,7 +10,8 @@
 // RFC 2577 §3). Passive mode only, EPSV first (RFC 2428), then PASV. Each
 // connection carries an idle timeout renewed on every read and write, and
 // the control connection (and a listing's data connection) refuses a line
-// longer than MaxLine bytes, since textproto would buffer it without bound.
+// longer than MaxLine bytes, since textproto would buffer it without bound;
+// a listing, read whole before it is rendered, stops at MaxListing bytes.
 //
 // Paths are percent-decoded per segment; a decoded path, user or password
 // holding CR, LF or NUL is refused, since it would end an FTP command early

@@ -12,6 +12,9 @@ var (
 	// ErrLineTooLong means the server sent a reply line or a listing line
 	// longer than MaxLine bytes.
 	ErrLineTooLong = errors.New("ftp: reply or listing line too long")
+	// ErrListingTooLarge means a directory listing of more than MaxListing
+	// bytes.
+	ErrListingTooLarge = errors.New("ftp: directory listing too large")
 	// ErrTruncated means a transfer ended without the server's final
 	// "transfer complete" reply.
 	ErrTruncated = errors.New("ftp: transfer did not complete")

@@ -165,8 +165,10 @@ func wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, ErrLineTooLong) {
-		return ErrLineTooLong
+	for _, e := range []error{ErrLineTooLong, ErrListingTooLarge} {
+		if errors.Is(err, e) {
+			return e
+		}
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) {
@@ -178,5 +180,6 @@ func wrap(err error) error {
 // isNet reports an error from the network rather than from a reply.
 func isNet(err error) bool {
 	var ne interface{ Timeout() bool }
-	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrLineTooLong)
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrLineTooLong) ||
+		errors.Is(err, ErrListingTooLarge)
 }

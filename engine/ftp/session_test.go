@@ -180,7 +180,8 @@ func TestDialGoesThroughOptions(t *testing.T) {
 	}
 }
 
-// Issue 16: a listing line longer than MaxLine is an error too.
+// Issue 16: a listing line longer than MaxLine, or a listing larger than
+// MaxListing, is an error too.
 func TestListingLineTooLong(t *testing.T) {
 	ok := "-rw-r--r-- 1 ftp ftp 5 Jan 01 2020 fine.txt\r\n"
 	for _, tt := range []struct {
@@ -190,6 +191,7 @@ func TestListingLineTooLong(t *testing.T) {
 	}{
 		{ok, nil, 1},
 		{ok + "-rw-r--r-- 1 ftp ftp 5 Jan 01 2020 " + strings.Repeat("x", MaxLine) + "\r\n", ErrLineTooLong, 0},
+		{strings.Repeat(ok, MaxListing/len(ok)+1), ErrListingTooLarge, 0},
 	} {
 		addr := startFake(t, &fakeServer{pasvHost: "127.0.0.1", listing: tt.listing})
 		s, err := openFake(t, addr)
