@@ -16,7 +16,7 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 	// The client lists are checked per request too, so that a reload
 	// reaches connections that were open before it.
 	if !pol.clients.Permit(cc.remote) {
-		return "", cc.deny(r, n, "", "acl"), false
+		return "", cc.refuseWith(r, n, ErrClientDenied, "", r.Close || r.HasBody() || r.Form == codec.FormAuthority), false
 	}
 	if pol.auth != nil {
 		if cc.authFailed {
@@ -60,32 +60,25 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 // configured scheme (RFC 9110 §11.7.1); stale tells a Digest client that
 // only its nonce expired, so it retries without asking the user.
 func (cc *clientConn) challenge(pol *policy, r *codec.Request, n int, stale bool) gnet.Action {
-	const text = "proxy authentication required\n"
 	out := codec.AppendStatusLine(cc.l.out[:0], 407)
 	out = pol.auth.Challenges(out, stale)
-	out = codec.AppendHeaderString(out, "Content-Type", "text/plain; charset=utf-8")
-	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(text)))
 	closing := r.Close || r.Minor == 0 || r.HasBody()
-	out = appendConnection(out, closing)
-	out = append(out, "\r\n"+text...)
+	to := cc.errorFor(r)
+	out = cc.s.appendErrorRest(out, ErrProxyAuth, closing, &to)
 	cc.l.out = out
-	cc.logLocal(r, 407, int64(len(out)), codeDenied, "")
+	cc.logLocal(r, 407, int64(len(out)), codeDenied, "", to.ctype())
 	return cc.writeLocal(r, n, out)
 }
 
 // deny answers 403 with a short page naming the rule that refused.
 func (cc *clientConn) deny(r *codec.Request, n int, user, rule string) gnet.Action {
-	out := codec.AppendStatusLine(cc.l.out[:0], 403)
-	body := "access denied by rule " + rule + "\n"
-	out = codec.AppendHeaderString(out, "Content-Type", "text/plain; charset=utf-8")
-	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(body)))
 	closing := r.Close || r.Minor == 0 || r.HasBody() || r.Form == codec.FormAuthority
-	out = appendConnection(out, closing)
-	out = append(out, "\r\n"...)
-	out = append(out, body...)
+	to := cc.errorFor(r)
+	to.detail = rule
+	out := cc.s.errorResponse(cc.l.out[:0], ErrRuleDenied, closing, &to)
 	cc.l.out = out
 	cc.s.log.Info("request denied", "client", cc.remote, "user", user, "rule", rule, "target", snippet(r.Target))
-	cc.logLocal(r, 403, int64(len(out)), codeDenied, user)
+	cc.logLocal(r, 403, int64(len(out)), codeDenied, user, to.ctype())
 	if r.Form == codec.FormAuthority {
 		_, _ = cc.c.Discard(n)
 		_, _ = cc.c.Write(out)
@@ -120,7 +113,7 @@ func (cc *clientConn) slowAuth(pol *policy, r *codec.Request, cred []byte) gnet.
 	})
 	if err != nil {
 		cc.state = stIdle
-		return cc.replyError(err, true)
+		return cc.refuseWith(r, 0, err, "", true)
 	}
 	return gnet.None
 }

@@ -123,7 +123,18 @@ func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 	if err := cc.s.pool.Submit(ex.run); err != nil {
 		cc.s.inflight.Add(-1)
 		ex.release()
-		return cc.replyError(err, ex.close)
+		to := ex.errorFor()
+		cc.l.out = cc.s.errorResponse(cc.l.out[:0], err, ex.close, to)
+		ex.status, _ = statusFor(err)
+		ex.code, ex.sent, ex.ctype = codeNone, int64(len(cc.l.out)), to.ctype()
+		ex.logDone()
+		_, _ = cc.c.Write(cc.l.out)
+		if ex.close {
+			_, _ = cc.c.Discard(-1)
+			return gnet.Close
+		}
+		cc.idle()
+		return gnet.None
 	}
 	return gnet.None
 }
@@ -145,6 +156,9 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.user = cc.user
 	ex.method = string(r.Method)
 	ex.target = string(r.Target)
+	ex.referer = string(r.Header("Referer"))
+	ex.agent = string(r.Header("User-Agent"))
+	ex.html = acceptsHTML(r.Header("Accept"))
 	ex.sink.init(cc.c, ex)
 	ex.buildRequest(r)
 	return ex
