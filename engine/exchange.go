@@ -47,6 +47,7 @@ type exchange struct {
 	// Referer and User-Agent of the request, for the combined log.
 	referer, agent string
 	html           bool // the client accepts an HTML error page
+	lookedUp       bool // the request was looked up in the cache first
 
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker

@@ -41,6 +41,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 		d = decision
 	}
 	ex := cc.s.newExchange(cc, r)
+	ex.lookedUp = lookedUp
 	if c != nil {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}

@@ -44,7 +44,7 @@ func view(b []byte) string {
 func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, user, ctype string) {
 	o := metrics.Outcome{
 		Method: view(r.Method), Status: status, Result: code, BytesIn: int64(len(r.Target)),
-		BytesOut: bytes, Client: cc.remote, User: user, Hit: code == codeMemHit || code == codeINMHit,
+		BytesOut: bytes, Client: cc.remote, User: user, Hit: hitCode(code),
 	}
 	cc.s.stats.Record(&o)
 	w := cc.s.alog
@@ -100,6 +100,19 @@ func peerAddr(a net.Addr) string {
 	return s
 }
 
+// hitCode reports the Squid result codes of a request answered from the
+// cache, as Squid's own statistics count hits: fresh copies, conditional
+// requests answered from the cache, and revalidated or stale-if-error
+// copies. It is the one definition behind edgeproxy_cache_hits_total.
+func hitCode(code string) bool {
+	switch code {
+	case codeHit, codeMemHit, codeINMHit, accesslog.CodeIMSHit, accesslog.CodeNegativeHit,
+		codeRefreshUnmodified, codeRefreshFailOld:
+		return true
+	}
+	return false
+}
+
 func protoOf(minor uint8) string {
 	if minor == 0 {
 		return "HTTP/1.0"
@@ -118,7 +131,7 @@ func (ex *exchange) logDone() {
 	}
 	o := metrics.Outcome{
 		Method: ex.method, Status: ex.status, Result: code, BytesIn: int64(len(ex.target)) + ex.bodyIn(),
-		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: code == codeMemHit || code == codeHit || code == codeRefreshUnmodified,
+		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: hitCode(code), Lookup: ex.lookedUp,
 	}
 	ex.s.stats.Record(&o)
 	w := ex.s.alog

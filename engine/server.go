@@ -224,6 +224,9 @@ func (s *Server) stop() error {
 	return s.eng.Stop(ctx)
 }
 
+// SetVersion names the running build in edgeproxy_build_info.
+func (s *Server) SetVersion(version string) { s.stats.SetBuildInfo(version) }
+
 // OnBoot keeps the engine handle and signals readiness.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
