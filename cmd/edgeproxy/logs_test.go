@@ -260,6 +260,13 @@ func TestGoAccessReadsSquidLog(t *testing.T) {
 		}
 	}
 	waitLines(t, logPath, len(urls))
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(goAccessSquid[0], "=", "='", 1) + "' " + strings.Join(goAccessSquid[1:], " "); !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not give the tested GoAccess format %s", want)
+	}
 	report := filepath.Join(dir, "report.json")
 	args := append([]string{logPath, "--no-global-config", "-o", report}, goAccessSquid...)
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
