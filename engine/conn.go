@@ -153,9 +153,10 @@ func (cc *clientConn) replyError(err error, close bool, to *errorTo) gnet.Action
 // refuse answers r, whose head is the first n buffered bytes, with err's
 // error response, and logs and counts it. A refusal of a request with a
 // body closes the connection, because its body bytes would otherwise be
-// read as the next request.
+// read as the next request; so does one to an HTTP/1.0 client, which
+// expects the close.
 func (cc *clientConn) refuse(r *codec.Request, n int, err error) gnet.Action {
-	return cc.refuseWith(r, n, err, "", r.Close || r.HasBody())
+	return cc.refuseWith(r, n, err, "", r.Close || r.Minor == 0 || r.HasBody())
 }
 
 // refuseWith is refuse with a detail for the page (the rule that refused)
