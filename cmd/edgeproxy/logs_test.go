@@ -105,7 +105,7 @@ func TestCombinedLogCarriesHeaders(t *testing.T) {
 	}
 }
 
-// Issue 13: the squid format writes the reply's content type, the origin's
+// Issue 13: the squid format writes the reply's media type, the origin's
 // address alone in the hierarchy field (Squid's HIER_DIRECT/127.0.0.1), and
 // HIER_DIRECT for a revalidation, which went to the origin.
 func TestSquidLogFields(t *testing.T) {
@@ -123,7 +123,7 @@ func TestSquidLogFields(t *testing.T) {
 		{"TCP_MEM_HIT/200", "/page.html", "HIER_NONE/-", "text/html"},
 		{"TCP_MISS/200", "/reval.js", "HIER_DIRECT/127.0.0.1", "application/javascript"},
 		{"TCP_REFRESH_UNMODIFIED/200", "/reval.js", "HIER_DIRECT/127.0.0.1", "application/javascript"},
-		{"TCP_MISS/404", "/missing", "HIER_DIRECT/127.0.0.1", "text/plain; charset=utf-8"},
+		{"TCP_MISS/404", "/missing", "HIER_DIRECT/127.0.0.1", "text/plain"}, // the media type alone, as Squid logs it
 	}
 	for i, w := range want {
 		f := strings.Fields(lines[i])
@@ -329,5 +329,71 @@ func TestGoAccessReadsSquidLog(t *testing.T) {
 	}
 	if got := count(r.Requests, "page.html"); got != 1 {
 		t.Errorf("requests panel: got %d for page.html, want 1: %+v", got, r.Requests)
+	}
+}
+
+// Issue 13: Calamaris (Debian package calamaris) reads a squid-format log
+// the proxy wrote: every line parsed, none invalid, and the content-type
+// report names the types rather than <unknown>.
+func TestCalamarisReadsSquidLog(t *testing.T) {
+	bin, err := exec.LookPath("calamaris")
+	if err != nil {
+		t.Skip("calamaris not on PATH (make test-deps installs it)")
+	}
+	origin := accessOrigin(t)
+	logPath := filepath.Join(t.TempDir(), "access.log")
+	p := startProc(t, "log:\n  path: "+logPath+"\n")
+	// The 404 comes first: its Content-Type has a parameter
+	// ("text/plain; charset=utf-8"), and Calamaris guesses the format from
+	// the first line.
+	urls := []string{"/missing", "/page.html", "/style.css", "/style.css", "/reval.js", "/reval.js"}
+	for _, u := range urls {
+		if _, err := curl(t, "-x", "http://"+p.addr, "-o", "/dev/null", "http://"+origin+u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitLines(t, logPath, len(urls))
+	log, err := os.Open(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command(bin, "-a", "-t", "-1")
+	cmd.Stdin = log
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("calamaris: %v\n%s", err, out)
+	}
+	report := string(out)
+	field := func(label string) string {
+		for _, l := range strings.Split(report, "\n") {
+			if strings.HasPrefix(l, label) {
+				f := strings.Fields(l)
+				return f[len(f)-1]
+			}
+		}
+		return ""
+	}
+	if got := field("lines parsed:"); got != fmt.Sprint(len(urls)) {
+		t.Errorf("lines parsed: got %q, want %d\n%s", got, len(urls), report)
+	}
+	if got := field("invalid lines:"); got != "0" {
+		t.Errorf("invalid lines: got %q, want 0\n%s", got, report)
+	}
+	i := strings.Index(report, "# Requested content-type")
+	if i < 0 {
+		t.Fatalf("no content-type report:\n%s", report)
+	}
+	types := report[i:]
+	if j := strings.Index(types[1:], "\n# "); j >= 0 {
+		types = types[:j+1]
+	}
+	for _, want := range []string{"text/html", "text/css", "application/javascript"} {
+		if !strings.Contains(types, want) {
+			t.Errorf("content-type report lacks %s:\n%s", want, types)
+		}
+	}
+	if strings.Contains(types, "<unknown>") {
+		t.Errorf("content-type report has <unknown>:\n%s", types)
 	}
 }
