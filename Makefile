@@ -10,8 +10,9 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
 # Debian packages the end-to-end tests drive: curl as a client, goaccess
-# to read the access log.
-TEST_PACKAGES := curl goaccess
+# and calamaris to read the access log, prometheus for promtool to check
+# /metrics.
+TEST_PACKAGES := curl goaccess calamaris prometheus
 
 .PHONY: build run test test-deps bench bench-go fuzz vet clean
 

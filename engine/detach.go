@@ -65,8 +65,7 @@ func (cc *clientConn) undoDetach(r *codec.Request, n int, fd int, err error, rel
 	_ = syscall.Close(fd)
 	cc.state = stIdle
 	release()
-	_, _ = cc.c.Discard(n)
-	return cc.replyError(err, true)
+	return cc.refuseWith(r, n, err, "", true)
 }
 
 // upload is the state of a request body streamed from a detached socket.

@@ -43,6 +43,12 @@ var (
 	ErrOnlyIfCached = errors.New("engine: not in cache (only-if-cached)")
 	// ErrPurgeDenied means PURGE from a client outside the admin networks.
 	ErrPurgeDenied = errors.New("engine: PURGE not allowed from this address")
+	// ErrRuleDenied means a destination rule refused the request; the
+	// page names the rule.
+	ErrRuleDenied = errors.New("engine: denied by a destination rule")
+	// ErrProxyAuth means the request carried no valid proxy credentials
+	// (RFC 9110 §11.7.1).
+	ErrProxyAuth = errors.New("engine: proxy authentication required")
 	// ErrBodyLength means the client's request body ended before its
 	// Content-Length or its chunked framing was complete.
 	ErrBodyLength = errors.New("engine: request body incomplete")
@@ -104,6 +110,10 @@ func statusFor(err error) (int, string) {
 		return 403, "PURGE is allowed from the admin networks only"
 	case errors.Is(err, ErrClientDenied):
 		return 403, "your address is not allowed to use this proxy"
+	case errors.Is(err, ErrRuleDenied):
+		return 403, "access denied by rule"
+	case errors.Is(err, ErrProxyAuth):
+		return 407, "proxy authentication required"
 	case errors.Is(err, ErrRequestTimeout):
 		return 408, "request not received in time"
 	case errors.Is(err, ErrBodyLength):
@@ -133,8 +143,7 @@ func statusFor(err error) (int, string) {
 		}
 		return 504, "origin did not answer in time"
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
+	if isDNS(err) {
 		return 502, "cannot resolve the origin host"
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
@@ -171,4 +180,10 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// isDNS reports whether err is a failure to resolve a name.
+func isDNS(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
 }

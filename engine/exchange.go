@@ -43,7 +43,12 @@ type exchange struct {
 	user   string
 	method string
 	target string
-	peer   string
+	peer   string // the origin's IP address
+	ctype  string // Content-Type of the answer
+	// Referer and User-Agent of the request, for the combined log.
+	referer, agent string
+	html           bool // the client accepts an HTML error page
+	lookedUp       bool // the request was looked up in the cache first
 
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker
@@ -175,8 +180,9 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 	status := resp.StatusCode()
 	ex.status = status
 	if ra := resp.RemoteAddr(); ra != nil {
-		ex.peer = ra.String()
+		ex.peer = peerAddr(ra)
 	}
+	ex.ctype = string(resp.Header.Peek("Content-Type"))
 	bodyless := ex.head || status == 204 || status == 304 || status < 200
 	cl := resp.Header.ContentLength() // -1 chunked, -2 until close
 	framing := frameLength

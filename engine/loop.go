@@ -61,7 +61,8 @@ func (l *loop) sweep(now int64) {
 		switch cc.state {
 		case stHead, stBody:
 			if age > set.clientHeader {
-				l.out = errorResponse(l.out[:0], ErrRequestTimeout, true)
+				l.out = l.s.errorResponse(l.out[:0], ErrRequestTimeout, true, nil)
+				l.s.logNoRequest(cc.remote, 408, int64(len(l.out)), codeNone, "error:request-timeout")
 				_, _ = cc.c.Write(l.out)
 				_ = cc.c.Close()
 			}

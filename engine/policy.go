@@ -9,6 +9,7 @@ import (
 	"edgeproxy/engine/acl"
 	"edgeproxy/engine/auth"
 	"edgeproxy/engine/config"
+	"edgeproxy/engine/errpage"
 )
 
 // policy is the part of the configuration that a reload replaces without
@@ -23,6 +24,7 @@ type policy struct {
 	auth      *auth.Authenticator // nil when no password file is configured
 	pac       []byte              // body of /proxy.pac, without the proxy address
 	direct    []string
+	pages     *errpage.Set // HTML error pages, errors.template_dir over the built-in ones
 }
 
 // buildPolicy reads the files cfg names. prev, when not nil, is the policy
@@ -78,6 +80,12 @@ func buildPolicy(cfg *config.Config, prev *policy) (*policy, error) {
 		}
 	}
 	p.pac = pacTemplate(cfg.PAC.DirectDomains)
+	p.pages = errpage.Default()
+	if dir := cfg.Errors.TemplateDir; dir != "" {
+		if p.pages, err = errpage.Load(dir); err != nil {
+			return nil, fmt.Errorf("errors.template_dir: %w", err)
+		}
+	}
 	return p, nil
 }
 

@@ -248,6 +248,9 @@ func (s *Server) stop() error {
 	return s.eng.Stop(ctx)
 }
 
+// SetVersion names the running build in edgeproxy_build_info.
+func (s *Server) SetVersion(version string) { s.stats.SetBuildInfo(version) }
+
 // OnBoot keeps the engine handle and signals readiness.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
@@ -267,11 +270,15 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	addr := remoteAddr(c)
 	if !s.pol.Load().clients.Permit(addr) {
-		return errorResponse(nil, ErrClientDenied, true), gnet.Close
+		out := s.errorResponse(nil, ErrClientDenied, true, nil)
+		s.logNoRequest(addr, 403, int64(len(out)), codeDenied, "error:client-denied")
+		return out, gnet.Close
 	}
 	if s.conns.Add(1) > int64(s.set.maxConns) {
 		s.conns.Add(-1)
-		return errorResponse(nil, ErrTooManyConns, true), gnet.Close
+		out := s.errorResponse(nil, ErrTooManyConns, true, nil)
+		s.logNoRequest(addr, 503, int64(len(out)), codeNone, "error:too-many-connections")
+		return out, gnet.Close
 	}
 	cc := &clientConn{s: s, remote: addr}
 	cc.attach(c, l)

@@ -186,6 +186,7 @@ func serve(cfg *config.Config, path string, log *slog.Logger) int {
 		return 1
 	}
 	srv.SetConfigPath(path)
+	srv.SetVersion(version)
 	if cfg.Engine.PinCPUs {
 		cpus, err := tuning.AllowedCPUs()
 		if err != nil {

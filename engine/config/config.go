@@ -90,6 +90,20 @@ type Config struct {
 	// PAC configures the proxy auto-configuration file served at
 	// /proxy.pac and /wpad.dat.
 	PAC PAC `yaml:"pac"`
+
+	// Errors configures the HTML error pages browsers are shown.
+	Errors Errors `yaml:"errors"`
+}
+
+// Errors configures the HTML error pages, sent instead of one line of text
+// when the request's Accept lists text/html.
+type Errors struct {
+	// TemplateDir is a directory of html/template files that replace the
+	// built-in pages: error.html for every page, or a file named after one
+	// page (ERR_ACCESS_DENIED.html, ERR_CONNECT_FAIL.html, ...) for that
+	// page alone. A template that does not parse or run is a start-up (or
+	// reload) error naming the file. If empty, the built-in page is used.
+	TemplateDir string `yaml:"template_dir"`
 }
 
 // ACL holds the client address lists: one IPv4/IPv6 address or CIDR per
