@@ -75,6 +75,8 @@ type Authenticator struct {
 	algs   []algorithm            // Digest challenges, most preferred first
 	nonces *nonceIssuer
 	now    func() time.Time
+
+	warnings []string // htpasswd lines skipped at load; see Warnings
 }
 
 // New loads the files cfg names. A load error names the file and line.
@@ -120,7 +122,7 @@ func build(cfg Config, ni *nonceIssuer) (*Authenticator, error) {
 	}
 	var err error
 	if cfg.BasicFile != "" {
-		if a.basic, err = loadHtpasswd(cfg.BasicFile); err != nil {
+		if a.basic, a.warnings, err = loadHtpasswd(cfg.BasicFile); err != nil {
 			return nil, err
 		}
 	}

@@ -101,7 +101,9 @@ type Auth struct {
 	// Realm is the protection space named in challenges. If empty,
 	// "edgeproxy" is used.
 	Realm string `yaml:"realm"`
-	// BasicFile is an htpasswd file (bcrypt, SHA-1 or apr1 hashes).
+	// BasicFile is an htpasswd file: every hash Apache's htpasswd writes
+	// (bcrypt, apr1 MD5, SHA-1, SHA-256/512-crypt, crypt(3) DES). A line
+	// with a hash that cannot be checked is skipped with a warning.
 	BasicFile string `yaml:"basic_file"`
 	// DigestFile is an htdigest file (user:realm:HA1), for Digest with MD5
 	// and, for lines with a SHA-256 HA1, SHA-256.
