@@ -9,8 +9,8 @@ import (
 // one file are named.
 func TestWarningsUsersInOneFile(t *testing.T) {
 	tests := []struct {
-		name       string
-		cfg        Config
+		name string
+		cfg  Config
 		want []string
 	}{
 		{"both files", Config{BasicFile: "testdata/htpasswd", DigestFile: "testdata/htdigest"},
