@@ -236,8 +236,13 @@ type Cache struct {
 	// least 1MiB. If zero, 1GiB is used.
 	LargeMemory Size `yaml:"large_memory"`
 	// MaxObject is the largest response body that is cached, at most
-	// LargeMemory. If zero, 64MiB is used.
+	// LargeMemory. If zero, 64MiB is used, or LargeMemory when that is
+	// smaller.
 	MaxObject Size `yaml:"max_object"`
+	// maxObjectDefault is the value Validate gave MaxObject when it was
+	// zero, so that a later Validate (after a flag changed LargeMemory)
+	// still treats it as the default; 0 when MaxObject was set.
+	maxObjectDefault Size
 	// HeuristicPercent is the share of a response's age since Last-Modified
 	// that it is considered fresh when it carries no explicit lifetime
 	// (RFC 9111 §4.2.2), from 0 to 100; 0 disables heuristic freshness.
