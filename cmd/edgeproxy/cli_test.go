@@ -59,6 +59,7 @@ func TestCLIUsage(t *testing.T) {
 		{"stray argument", []string{"--config", good, "extra"}, 2, nil, []string{`unexpected argument "extra"`, "usage:"}},
 		{"unknown flag", []string{"--confg", good}, 2, nil, []string{"flag provided but not defined: -confg", "usage:"}},
 		{"help with an argument", []string{"help", "me"}, 2, nil, []string{`unexpected argument "me"`}},
+		{"help check", []string{"help", "check"}, 0, []string{"flags of edgeproxy check", "-config"}, nil},
 		{"check stray argument", []string{"check", "--config", good, "again"}, 2, nil, []string{`check: unexpected argument "again"`}},
 		{"check without config", []string{"check"}, 2, nil, []string{"--config FILE is required"}},
 		{"check --help", []string{"check", "--help"}, 0, []string{"flags of edgeproxy check", "-config"}, nil},

@@ -53,24 +53,34 @@ const usage = `usage:
   edgeproxy prefetch-report --log FILE [--config FILE] [--window N]
             [--threshold K] [--min-count N]
       show what the prefetcher would learn from an access log
-  edgeproxy help
-      print this text
+  edgeproxy help [COMMAND]
+      print this text, and the flags of COMMAND
   edgeproxy --version
       print the version
 `
 
-// commands are the subcommands, by name.
-var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"check":           check,
-	"tune":            tune,
-	"prefetch-report": prefetchReport,
-	"help":            help,
+// commandNames are the subcommands, for suggestions.
+var commandNames = []string{"check", "tune", "prefetch-report", "help"}
+
+// command returns the subcommand called name.
+func command(name string) (func(args []string, stdout, stderr io.Writer) int, bool) {
+	switch name {
+	case "check":
+		return check, true
+	case "tune":
+		return tune, true
+	case "prefetch-report":
+		return prefetchReport, true
+	case "help":
+		return help, true
+	}
+	return nil, false
 }
 
 // run is main with its inputs and outputs explicit, so tests can drive it.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, ok := commands[args[0]]
+		cmd, ok := command(args[0])
 		if !ok {
 			return usageError(stderr, "unknown command %q%s", args[0], suggest(args[0]))
 		}
@@ -159,7 +169,7 @@ func usageError(stderr io.Writer, format string, args ...any) int {
 // suggest names the command closest to a mistyped one, if any is close.
 func suggest(name string) string {
 	best, dist := "", 3
-	for c := range commands {
+	for _, c := range commandNames {
 		if d := editDistance(name, c); d < dist || d == dist && c < best {
 			best, dist = c, d
 		}
@@ -191,8 +201,14 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// help prints the usage on stdout.
+// help prints the usage on stdout; `help COMMAND` prints the command's
+// flags too.
 func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 {
+		if cmd, ok := command(args[0]); ok && args[0] != "help" {
+			return cmd([]string{"--help"}, stdout, stderr)
+		}
+	}
 	if len(args) > 0 {
 		return usageError(stderr, "help: unexpected argument %q", args[0])
 	}
