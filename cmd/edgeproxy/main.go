@@ -271,7 +271,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := loadConfig(*path, overrides{})
 	if err == nil {
-		log := &countingHandler{Handler: slog.NewTextHandler(stderr, nil)}
+		log := &countingHandler{Handler: slog.NewTextHandler(stderr, nil), warnings: new(atomic.Int64)}
 		err = inFile(engine.Check(cfg, slog.New(log)), *path)
 		if err == nil {
 			if n := log.warnings.Load(); n > 0 {
@@ -288,11 +288,11 @@ func check(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// countingHandler counts the records at level Warn and above that it
-// passes on.
+// countingHandler counts the records at level Warn and above that it, or
+// a handler derived from it, passes on.
 type countingHandler struct {
 	slog.Handler
-	warnings atomic.Int64
+	warnings *atomic.Int64
 }
 
 // Handle counts r and passes it on.
@@ -301,6 +301,16 @@ func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
 		h.warnings.Add(1)
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs keeps counting into the same total.
+func (h *countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &countingHandler{Handler: h.Handler.WithAttrs(as), warnings: h.warnings}
+}
+
+// WithGroup keeps counting into the same total.
+func (h *countingHandler) WithGroup(name string) slog.Handler {
+	return &countingHandler{Handler: h.Handler.WithGroup(name), warnings: h.warnings}
 }
 
 // inFile names the configuration file in err when it is a *config.Error
@@ -371,7 +381,7 @@ func serve(cfg *config.Config, path string, o overrides, log *slog.Logger) int {
 	}
 	admin, err := engine.NewAdmin(srv, cfg.Admin)
 	if err != nil {
-		log.Error("admin listener failed", "err", err)
+		log.Error("admin listener failed", "err", inFile(&config.Error{Key: "admin", Reason: err.Error(), Err: err}, path))
 		return 1
 	}
 	errc := make(chan error, 1)
@@ -383,7 +393,7 @@ func serve(cfg *config.Config, path string, o overrides, log *slog.Logger) int {
 	go func() {
 		for sig := range control {
 			switch sig {
-			case syscall.SIGHUP: // reload lists, rules and password files
+			case syscall.SIGHUP: // reload lists, rules, password files, PAC; the log names keys needing a restart
 				_ = srv.Reload()
 			case syscall.SIGUSR1: // logrotate moved the access log
 				if err := srv.ReopenLog(); err != nil {
@@ -393,8 +403,8 @@ func serve(cfg *config.Config, path string, o overrides, log *slog.Logger) int {
 		}
 	}()
 	select {
-	case err := <-errc:
-		log.Error("proxy stopped", "err", err)
+	case err := <-errc: // the listen address could not be bound
+		log.Error("proxy stopped", "err", inFile(&config.Error{Key: "listen", Reason: fmt.Sprint(err), Err: err}, path))
 		return 1
 	case <-srv.Ready():
 		log.Info("edgeproxy listening", "listen", cfg.Listen, "admin", cfg.Admin, "version", version)
