@@ -65,9 +65,6 @@ func newSettings(cfg *config.Config) (*settings, error) {
 			idle:      time.Duration(cfg.Timeouts.OriginIdle),
 		},
 	}
-	if err := s.resolvePort(); err != nil {
-		return nil, err
-	}
 	if s.loops <= 0 {
 		s.loops = runtime.GOMAXPROCS(0)
 	}

@@ -137,7 +137,9 @@ type Auth struct {
 	// Realm is the protection space named in challenges. If empty,
 	// "edgeproxy" is used.
 	Realm string `yaml:"realm"`
-	// BasicFile is an htpasswd file (bcrypt, SHA-1 or apr1 hashes).
+	// BasicFile is an htpasswd file: every hash Apache's htpasswd writes
+	// (bcrypt, apr1 MD5, SHA-1, SHA-256/512-crypt, crypt(3) DES). A line
+	// with a hash that cannot be checked is skipped with a warning.
 	BasicFile string `yaml:"basic_file"`
 	// DigestFile is an htdigest file (user:realm:HA1), for Digest with MD5
 	// and, for lines with a SHA-256 HA1, SHA-256.
@@ -288,8 +290,13 @@ type Cache struct {
 	// least 1MiB. If zero, 1GiB is used.
 	LargeMemory Size `yaml:"large_memory"`
 	// MaxObject is the largest response body that is cached, at most
-	// LargeMemory. If zero, 64MiB is used.
+	// LargeMemory. If zero, 64MiB is used, or LargeMemory when that is
+	// smaller.
 	MaxObject Size `yaml:"max_object"`
+	// maxObjectDefault is the value Validate gave MaxObject when it was
+	// zero, so that a later Validate (after a flag changed LargeMemory)
+	// still treats it as the default; 0 when MaxObject was set.
+	maxObjectDefault Size
 	// HeuristicPercent is the share of a response's age since Last-Modified
 	// that it is considered fresh when it carries no explicit lifetime
 	// (RFC 9111 §4.2.2), from 0 to 100; 0 disables heuristic freshness.

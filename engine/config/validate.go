@@ -119,6 +119,12 @@ func (c *Config) Validate() error {
 	if err := sizeIn("cache.large_memory", &k.LargeMemory, GiB, MiB, math.MaxInt64); err != nil {
 		return err
 	}
+	// Issue 13: the default max_object follows a small large_memory down;
+	// only a max_object that was set can conflict with it.
+	if k.MaxObject == 0 || k.MaxObject == k.maxObjectDefault {
+		k.MaxObject = min(64*MiB, k.LargeMemory)
+		k.maxObjectDefault = k.MaxObject
+	}
 	if err := sizeIn("cache.max_object", &k.MaxObject, 64*MiB, 1, math.MaxInt64); err != nil {
 		return err
 	}
