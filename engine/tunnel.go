@@ -80,10 +80,10 @@ type tunnel struct {
 	start    time.Time
 	status   int
 	toClient atomic.Int64 // bytes relayed to the client, for the log
-	peer     string   // the target's IP address
-	ctype    string   // Content-Type of an error answer
-	recheck  *recheck // a dst rule to decide on the resolved address, or nil
-	denied   bool     // the destination was refused: logged TCP_DENIED
+	peer     string       // the target's IP address
+	ctype    string       // Content-Type of an error answer
+	recheck  *recheck     // a dst rule to decide on the resolved address, or nil
+	denied   bool         // the destination was refused: logged TCP_DENIED
 }
 
 // log records the tunnel when it closes, with the bytes sent to the client,
