@@ -204,9 +204,10 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 // pump streams a body from src to the client behind head, in the given
 // framing, and into the cache writer ex.fill when there is one. A body that
 // ends early, or fails, aborts both: the client sees the truncation (its
-// connection closes without a final chunk) and nothing is stored. A client
-// that goes away does not stop a fill that is being stored (followers and
-// the cache still get the whole object, as Squid's quick_abort does).
+// connection closes without a final chunk) and nothing is stored. When the
+// client goes away, a fill that other clients follow goes on; otherwise
+// quick_abort decides whether the rest is worth fetching for the cache
+// (keepFilling), and an abandoned fetch closes its origin connection.
 func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int64, closing bool) {
 	var sent int64
 	clientGone := false
@@ -229,7 +230,7 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 				ex.spool.write(data)
 			}
 			if clientGone {
-				if ex.fill == nil {
+				if !ex.keepFilling(sent, cl) {
 					return
 				}
 				continue
@@ -265,7 +266,7 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 				if ex.bg == bgPrefetch { // over prefetch.max_object
 					ex.abortFill()
 				}
-				if ex.fill == nil {
+				if !ex.keepFilling(sent, cl) {
 					return
 				}
 			}
