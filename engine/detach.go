@@ -34,7 +34,7 @@ func (cc *clientConn) detachUpload(ex *exchange, r *codec.Request, n int, buf []
 		chunked:   r.Chunked,
 		expect100: r.Expect100,
 	}
-	if err := cc.s.pool.Submit(func() { ex.runDetached(fd) }); err != nil {
+	if err := cc.s.submit(cc.remote, func() { ex.runDetached(fd) }); err != nil {
 		return cc.undoDetach(r, n, fd, err, ex.release)
 	}
 	return gnet.Close
@@ -84,7 +84,7 @@ func (ex *exchange) runDetached(fd int) {
 	defer ex.logDone()
 	nc, err := fileConn(fd)
 	if err != nil {
-		ex.s.conns.Add(-1)
+		ex.s.closeConn(ex.cc.remote)
 		ex.s.log.Warn("detach failed", "err", err)
 		return
 	}
@@ -153,7 +153,7 @@ func (w *connSink) finish(a, b, c []byte, close bool) {
 		return
 	}
 	if res := <-ch; res.Err != nil {
-		w.ex.s.conns.Add(-1)
+		w.ex.s.closeConn(w.ex.cc.remote)
 	}
 }
 
@@ -163,7 +163,7 @@ func (w *connSink) abort() {
 		lingeringClose(w.nc)
 	}
 	_ = w.nc.Close()
-	w.ex.s.conns.Add(-1)
+	w.ex.s.closeConn(w.ex.cc.remote)
 }
 
 // lingeringClose ends a connection whose client may still be sending a

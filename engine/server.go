@@ -27,18 +27,19 @@ import (
 type Server struct {
 	gnet.BuiltinEventEngine
 
-	set    *settings
-	log    *slog.Logger
-	client *fasthttp.Client
-	cache  *cache.Cache      // nil when cache.enabled is false
-	disk   *diskTier         // nil without cache.dirs
-	alog   *accesslog.Writer // nil when log.path is off
-	stats  *metrics.Registry
-	ahead  *refreshAhead // nil when refresh_ahead is off or there is no cache
-	pf     *prefetcher   // nil when prefetch is off or there is no cache
-	pol    atomic.Pointer[policy]
-	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
-	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
+	set     *settings
+	log     *slog.Logger
+	client  *fasthttp.Client
+	cache   *cache.Cache      // nil when cache.enabled is false
+	disk    *diskTier         // nil without cache.dirs
+	alog    *accesslog.Writer // nil when log.path is off
+	stats   *metrics.Registry
+	ahead   *refreshAhead // nil when refresh_ahead is off or there is no cache
+	pf      *prefetcher   // nil when prefetch is off or there is no cache
+	pol     atomic.Pointer[policy]
+	dialer  *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
+	pool    *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
+	clients *clientTable        // connections and workers per client address
 
 	eng     gnet.Engine
 	ready   chan struct{} // closed when the event loops run
@@ -111,6 +112,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		dialer:  dialer,
 		client:  newOriginClient(dialer, set.origin, set.workers),
 		pool:    pool,
+		clients: newClientTable(),
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
 		start:   time.Now(),
@@ -249,6 +251,10 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		s.conns.Add(-1)
 		return errorResponse(nil, ErrTooManyConns, true), gnet.Close
 	}
+	if !s.openConn(addr) {
+		s.conns.Add(-1)
+		return errorResponse(nil, ErrClientConns, true), gnet.Close
+	}
 	cc := &clientConn{s: s, remote: addr}
 	cc.attach(c, l)
 	return nil, gnet.None
@@ -263,7 +269,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	cc.detach()
 	if cc.state != stDetached {
 		cc.closed = true
-		s.conns.Add(-1)
+		s.closeConn(cc.remote)
 	}
 	return gnet.None
 }
