@@ -148,6 +148,9 @@ func (ex *exchange) roundTrip(w sink) {
 		if ex.body != nil && !ex.body.done() {
 			ex.close = true // the rest of the body is still on the socket
 		}
+		if ex.body != nil && ex.body.timedOut() {
+			err = ErrBodyTimeout // the client's fault, not the origin's: 408
+		}
 		ex.replyError(w, err)
 		return
 	}
