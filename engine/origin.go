@@ -55,9 +55,11 @@ func newOriginClient(dialer *fasthttp.TCPDialer, t originTimeouts, maxConnsPerHo
 // retryIfStale retries an idempotent request once when a pooled keep-alive
 // connection turned out to be closed by the origin, the race every proxy's
 // pool has. A timeout is never retried: the client would wait twice; nor is
-// a request whose client body failed its rate (its body is spent).
+// a request whose client body failed its rate (its body is spent), nor one
+// the origin answered with an invalid head (a broken origin, not a stale
+// connection).
 func retryIfStale(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
-	if attempts > 1 || isTimeout(err) || errors.Is(err, ErrBodyTimeout) {
+	if attempts > 1 || isTimeout(err) || errors.Is(err, ErrBodyTimeout) || errors.Is(err, ErrOriginHead) {
 		return false, false
 	}
 	return false, true

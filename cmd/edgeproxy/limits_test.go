@@ -304,9 +304,12 @@ func TestOriginHeadTrickleTimesOut(t *testing.T) {
 
 // Issue 11: an origin head whose lines end in a bare LF gets 502 at once;
 // it used to hang for timeouts.origin_idle, since the origin client waited
-// for a CRLFCRLF that never came.
+// for a CRLFCRLF that never came. The request is not retried: the origin
+// broke the protocol, its connection was not merely stale.
 func TestOriginBareLFHead(t *testing.T) {
+	var requests atomic.Int64
 	origin := rawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		requests.Add(1)
 		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi")
 		_, _ = br.ReadByte() // keep the connection open until the proxy closes it
 	})
@@ -316,6 +319,9 @@ func TestOriginBareLFHead(t *testing.T) {
 	fmt.Fprintf(c, "GET http://%s/lf HTTP/1.1\r\nHost: %s\r\n\r\n", origin, origin)
 	if st := readStatus(c, bufio.NewReader(c), 20*time.Second); st != 502 {
 		t.Fatalf("bare-LF origin head: got status %d, want 502", st)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("origin got %d requests, want 1 (no retry)", n)
 	}
 }
 
