@@ -59,7 +59,7 @@ func TestHeadScan(t *testing.T) {
 				part := tc.in[i:end]
 				// Count what the scanner leaves unread in this part.
 				for j := range part {
-					if !h.scan([]byte{part[j]}) {
+					if h.scan([]byte{part[j]}) >= 0 {
 						ok = false
 						break
 					}
@@ -73,6 +73,23 @@ func TestHeadScan(t *testing.T) {
 				t.Errorf("%s (step %d): got ok %v, done %v, body %d; want %v, %v, %d",
 					tc.name, step, ok, !h.active, rest, tc.ok, tc.done, tc.body)
 			}
+		}
+	}
+}
+
+// Issue 11: the bytes before a bare LF are handed on, the LF itself never.
+func TestHeadScanBareLFIndex(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"HTTP/1.1 200 OK\nA: b\r\n\r\n", 15},
+		{"\nHTTP/1.1 200 OK\r\n\r\n", 0},
+		{"HTTP/1.1 200 OK\r\n\r\nbody\n\n", -1},
+	} {
+		h := headScan{active: true}
+		if got := h.scan([]byte(tc.in)); got != tc.want {
+			t.Errorf("%q: got %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }

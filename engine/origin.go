@@ -129,9 +129,18 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.head.active && !c.head.scan(p[:n]) {
-		c.broken = ErrOriginHead
-		return 0, c.broken
+	if n > 0 && c.head.active {
+		if bad := c.head.scan(p[:n]); bad >= 0 {
+			// The bytes before the bare LF are handed on and the next read
+			// fails: fasthttp takes an error on a response's very first
+			// read for a stale connection (io.EOF) and retries, while one
+			// after some bytes reaches the caller.
+			c.broken = ErrOriginHead
+			if bad > 0 {
+				return bad, nil
+			}
+			return 0, c.broken
+		}
 	}
 	if n == 0 && err == io.EOF {
 		c.eof.Store(true)
@@ -163,10 +172,10 @@ type headScan struct {
 	code   [3]byte // the status code, at bytes 9 to 11 of "HTTP/1.1 200"
 }
 
-// scan consumes b and reports false at a bare LF. It stops at the end of
-// the final head; the rest of b is body.
-func (h *headScan) scan(b []byte) bool {
-	for _, c := range b {
+// scan consumes b and returns the index of a bare LF in it, or -1. It stops
+// at the end of the final head; the rest of b is body.
+func (h *headScan) scan(b []byte) int {
+	for i, c := range b {
 		if h.pos >= 9 && h.pos < 12 {
 			h.code[h.pos-9] = c
 		}
@@ -174,12 +183,12 @@ func (h *headScan) scan(b []byte) bool {
 		switch c {
 		case '\n':
 			if !h.cr {
-				return false
+				return i
 			}
 			if h.line == 0 && h.pos > 2 {
 				if h.code[0] != '1' || string(h.code[:]) == "101" {
 					h.active = false
-					return true
+					return -1
 				}
 				*h = headScan{active: true} // an interim response: its final one follows
 				continue
@@ -191,7 +200,7 @@ func (h *headScan) scan(b []byte) bool {
 		}
 		h.cr = c == '\r'
 	}
-	return true
+	return -1
 }
 
 // SetDeadline, SetReadDeadline and SetWriteDeadline are no-ops: the deadlines
