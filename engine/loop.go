@@ -70,9 +70,15 @@ func (l *loop) sweep(now int64) {
 			if draining || age > set.idle {
 				_ = cc.c.Close()
 			}
-		case stClosing, stDrain:
+		case stClosing:
 			if age > set.idle {
 				_ = cc.c.Close()
+			}
+		case stDrain:
+			if age > set.idle {
+				_ = cc.c.Close()
+			} else {
+				_ = cc.c.Wake(nil) // a stalled backlog has no timer of its own
 			}
 		}
 	}
