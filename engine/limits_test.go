@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
@@ -206,5 +207,38 @@ func TestBodyReaderCoalesces(t *testing.T) {
 	}
 	if total != 1000 || reads != 1 {
 		t.Errorf("got %d bytes in %d reads, want 1000 in 1", total, reads)
+	}
+}
+
+// Issue 11: pipelined hits behind a backlog wait in stDrain and are all
+// answered, in order, once the client reads (the drain timers and the
+// sweep's wake resume the connection).
+func TestPipelinedHitsResume(t *testing.T) {
+	const size, count = 100 << 10, 300
+	bodies := map[string]string{"/a": strings.Repeat("a", size), "/b": strings.Repeat("b", size)}
+	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		io.WriteString(w, bodies[r.URL.Path])
+	}))
+	s := startProxy(t, nil)
+	rc := dialRaw(t, s)
+	for _, p := range []string{"/a", "/b"} {
+		rc.send("GET " + origin + p + " HTTP/1.1\r\nHost: h\r\n\r\n")
+		if resp := rc.response("GET"); resp.StatusCode != 200 {
+			t.Fatalf("warm %s: got %d, want 200", p, resp.StatusCode)
+		}
+	}
+	var reqs strings.Builder
+	for i := range count {
+		reqs.WriteString("GET " + origin + []string{"/a", "/b"}[i%2] + " HTTP/1.1\r\nHost: h\r\n\r\n")
+	}
+	rc.send(reqs.String())
+	time.Sleep(400 * time.Millisecond) // past the drain timers: the sweep resumes it
+	for i := range count {
+		resp := rc.response("GET")
+		want := bodies[[]string{"/a", "/b"}[i%2]]
+		if got := bodyOf(t, resp); resp.StatusCode != 200 || got != want {
+			t.Fatalf("answer %d: got %d with %d bytes, want 200 with the %d bytes of %s", i, resp.StatusCode, len(got), len(want), []string{"/a", "/b"}[i%2])
+		}
 	}
 }
