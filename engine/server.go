@@ -27,19 +27,20 @@ import (
 type Server struct {
 	gnet.BuiltinEventEngine
 
-	set     *settings
-	log     *slog.Logger
-	client  *fasthttp.Client
-	cache   *cache.Cache      // nil when cache.enabled is false
-	disk    *diskTier         // nil without cache.dirs
-	alog    *accesslog.Writer // nil when log.path is off
-	stats   *metrics.Registry
-	ahead   *refreshAhead // nil when refresh_ahead is off or there is no cache
-	pf      *prefetcher   // nil when prefetch is off or there is no cache
-	pol     atomic.Pointer[policy]
-	dialer  *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
-	pool    *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
-	clients *clientTable        // connections and workers per client address
+	set    *settings
+	log    *slog.Logger
+	client *fasthttp.Client
+	cache  *cache.Cache      // nil when cache.enabled is false
+	disk   *diskTier         // nil without cache.dirs
+	alog   *accesslog.Writer // nil when log.path is off
+	stats  *metrics.Registry
+	ahead  *refreshAhead // nil when refresh_ahead is off or there is no cache
+	pf     *prefetcher   // nil when prefetch is off or there is no cache
+	pol    atomic.Pointer[policy]
+	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
+	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
+
+	clients *clientTable // connections and workers per client address (limits.*_per_client)
 
 	eng     gnet.Engine
 	ready   chan struct{} // closed when the event loops run

@@ -21,19 +21,20 @@ type settings struct {
 	maxConns     int
 	maxBody      int // request bodies up to this size are buffered before forwarding
 	maxPipeline  int
-	// Per client address (clients.go): connections open, workers held.
-	maxConnsPerClient   int // 0: no limit
-	maxWorkersPerClient int
-	// A streamed request body gets bodyWindow, then must arrive at minBodyRate.
-	bodyWindow  time.Duration
-	minBodyRate int64
-	quickAbort  quickAbort
-	tunnelPorts [65536 / 64]uint64 // bit set of CONNECT ports
+	tunnelPorts  [65536 / 64]uint64 // bit set of CONNECT ports
 
 	clientHeader time.Duration
 	idle         time.Duration
 	drain        time.Duration
 	origin       originTimeouts
+
+	// Per client address (clients.go): connections open, workers held.
+	maxConnsPerClient   int // 0: no limit
+	maxWorkersPerClient int
+	// A streamed request body gets bodyWindow, then must keep minBodyRate.
+	bodyWindow  time.Duration
+	minBodyRate int64
+	quickAbort  quickAbort // for fetches whose client went away
 }
 
 // watermark is how much response data gnet may hold for one client before the
@@ -56,29 +57,28 @@ func newSettings(cfg *config.Config) (*settings, error) {
 			MaxHeaderBytes: int(cfg.Limits.MaxHeaderBytes),
 			MaxHeaders:     cfg.Limits.MaxHeaders,
 		},
-		maxConns:    cfg.Limits.MaxConnections,
-		maxBody:     int(cfg.Limits.MaxBodyBuffer),
-		maxPipeline: int(cfg.Limits.MaxPipeline),
-
-		maxConnsPerClient:   cfg.Limits.MaxConnectionsPerClient,
-		maxWorkersPerClient: cfg.Limits.MaxWorkersPerClient,
-		bodyWindow:          time.Duration(cfg.Timeouts.ClientBody),
-		minBodyRate:         int64(cfg.Limits.MinBodyRate),
-		clientHeader:        time.Duration(cfg.Timeouts.ClientHeader),
-		idle:                time.Duration(cfg.Timeouts.KeepaliveIdle),
-		drain:               time.Duration(cfg.Timeouts.Drain),
+		maxConns:     cfg.Limits.MaxConnections,
+		maxBody:      int(cfg.Limits.MaxBodyBuffer),
+		maxPipeline:  int(cfg.Limits.MaxPipeline),
+		clientHeader: time.Duration(cfg.Timeouts.ClientHeader),
+		idle:         time.Duration(cfg.Timeouts.KeepaliveIdle),
+		drain:        time.Duration(cfg.Timeouts.Drain),
 		origin: originTimeouts{
 			connect:   time.Duration(cfg.Timeouts.OriginConnect),
 			firstByte: time.Duration(cfg.Timeouts.OriginFirstByte),
 			idle:      time.Duration(cfg.Timeouts.OriginIdle),
 		},
+
+		maxConnsPerClient:   cfg.Limits.MaxConnectionsPerClient,
+		maxWorkersPerClient: cfg.Limits.MaxWorkersPerClient,
+		bodyWindow:          time.Duration(cfg.Timeouts.ClientBody),
+		minBodyRate:         int64(cfg.Limits.MinBodyRate),
+		quickAbort:          quickAbort{min: 16 << 10, max: 16 << 10, pct: 95}, // Squid's
 	}
 	if q := &cfg.Cache; q.QuickAbortMin != nil && q.QuickAbortMax != nil && q.QuickAbortPct != nil {
 		s.quickAbort = quickAbort{min: int64(*q.QuickAbortMin), max: int64(*q.QuickAbortMax), pct: int64(*q.QuickAbortPct)}
 	}
-	if err := s.resolvePort(); err != nil {
-		return nil, err
-	}
+	// Defaults for a config that did not go through Validate.
 	if s.maxWorkersPerClient <= 0 {
 		s.maxWorkersPerClient = max(s.workers/4, 1) // limits.max_workers_per_client's default
 	}
@@ -87,6 +87,9 @@ func newSettings(cfg *config.Config) (*settings, error) {
 	}
 	if s.minBodyRate <= 0 {
 		s.minBodyRate = 500
+	}
+	if err := s.resolvePort(); err != nil {
+		return nil, err
 	}
 	if s.loops <= 0 {
 		s.loops = runtime.GOMAXPROCS(0)
