@@ -28,6 +28,7 @@ func TestMeasureLimits(t *testing.T) {
 		t.Skip("set EDGEPROXY_MEASURE_LIMITS=1 to take the issue 11 measurements")
 	}
 	t.Run("pipelined hits", measurePipelinedHits)
+	t.Run("one-byte chunks", measureOneByteChunks)
 	for _, n := range []int{1000, 1030} {
 		t.Run(fmt.Sprintf("%d trickling uploads", n), func(t *testing.T) { measureTrickleShare(t, n) })
 	}
@@ -70,6 +71,66 @@ func measurePipelinedHits(t *testing.T) {
 	time.Sleep(5 * time.Second)
 	t.Logf("MEASURE pipelined hits: %d GETs (%d KiB of requests) for a cached %d KiB object, unread for 5 s: VmRSS %d KiB -> %d KiB (+%d KiB)",
 		count, reqs.Len()>>10, size>>10, base, p.status(t, "VmRSS"), p.status(t, "VmRSS")-base)
+}
+
+// cpuTicks is the proxy's user plus system CPU time, in clock ticks.
+func (p *proxyProc) cpuTicks(t *testing.T) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s
+}
+
+// measureOneByteChunks: a chunked upload of 2,000,000 one-byte chunks; the
+// proxy's CPU time and the chunks the origin receives.
+func measureOneByteChunks(t *testing.T) {
+	const chunks = 2_000_000
+	var originChunks atomic.Int64
+	origin := rawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
+		var n int64
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			size, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
+			if err != nil {
+				return
+			}
+			if size == 0 {
+				_, _ = br.ReadString('\n')
+				break
+			}
+			if _, err := io.CopyN(io.Discard, br, size+2); err != nil {
+				return
+			}
+			n++
+		}
+		originChunks.Store(n)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	p := startProc(t, "")
+	c := dialFrom(t, "127.0.0.1", p.addr)
+	defer c.Close()
+	before := p.cpuTicks(t)
+	start := time.Now()
+	go func() {
+		bw := bufio.NewWriterSize(c, 64<<10)
+		fmt.Fprintf(bw, "POST http://%s/up HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n", origin, origin)
+		for i := 0; i < chunks; i++ {
+			bw.WriteString("1\r\nx\r\n")
+		}
+		bw.WriteString("0\r\n\r\n")
+		_ = bw.Flush()
+	}()
+	st := readStatus(c, bufio.NewReader(c), 5*time.Minute)
+	t.Logf("MEASURE one-byte chunks: %d chunks uploaded in %v (status %d), proxy CPU %.2f s, origin received %d chunks",
+		chunks, time.Since(start).Round(time.Millisecond), st, float64(p.cpuTicks(t)-before)/100, originChunks.Load())
 }
 
 // measureTrickleShare: n chunked uploads from 127.0.0.2 each send a byte a
