@@ -19,6 +19,7 @@ const (
 	stDetached              // the socket belongs to a goroutine
 	stClosing               // closes once gnet has written what it holds
 	stAuth                  // credentials are being verified on a worker
+	stDrain                 // answers wait until the client reads earlier ones
 )
 
 // clientConn is one client connection. Its fields belong to the event loop;
@@ -39,6 +40,8 @@ type clientConn struct {
 
 	authFailed bool // the slow credential check refused the buffered request
 	recheck    bool // admission left a dst rule to decide on the resolved address
+
+	drain drainWait // stDrain: the backlog being waited on
 }
 
 // attach binds cc to a gnet connection on loop l: at open, and when a
@@ -62,7 +65,7 @@ func (cc *clientConn) detach() {
 // answers or dispatches it, one at a time.
 func (cc *clientConn) onTraffic() gnet.Action {
 	switch cc.state {
-	case stBusy, stWait, stAuth:
+	case stBusy, stWait, stAuth, stDrain:
 		// The bytes of a pipelined request wait in gnet's buffer until the
 		// exchange in flight ends; they are bounded so that a client cannot
 		// queue unlimited data behind a slow response.
@@ -71,6 +74,10 @@ func (cc *clientConn) onTraffic() gnet.Action {
 			return gnet.Close
 		}
 		if cc.state == stWait && cc.c.OutboundBuffered() == 0 {
+			cc.state = stIdle
+			break
+		}
+		if cc.state == stDrain && !cc.backlogged() {
 			cc.state = stIdle
 			break
 		}
@@ -86,6 +93,14 @@ func (cc *clientConn) onTraffic() gnet.Action {
 	for cc.state == stIdle || cc.state == stHead {
 		buf, _ := cc.c.Peek(-1)
 		if len(buf) == 0 {
+			return gnet.None
+		}
+		if cc.state == stIdle && cc.c.OutboundBuffered() > watermark {
+			// The client is not reading its answers: the next one waits
+			// (pipelined hits would otherwise pile up in gnet's buffer).
+			cc.state, cc.since = stDrain, cc.s.now()
+			cc.drain.last, cc.drain.delay = 0, 0
+			cc.backlogged()
 			return gnet.None
 		}
 		n, err := cc.parser.Parse(buf, r, &cc.s.set.limits)

@@ -20,6 +20,18 @@ var (
 	ErrOverload = errors.New("engine: all origin workers busy")
 	// ErrTooManyConns means limits.max_connections client connections are open.
 	ErrTooManyConns = errors.New("engine: too many client connections")
+	// ErrClientConns means the client's address already has
+	// limits.max_connections_per_client connections open.
+	ErrClientConns = errors.New("engine: too many connections from this client address")
+	// ErrClientWorkers means the client's address already holds
+	// limits.max_workers_per_client workers.
+	ErrClientWorkers = errors.New("engine: this client holds its share of the origin workers")
+	// ErrBodyTimeout means a streamed request body fell below
+	// limits.min_body_rate once timeouts.client_body had passed.
+	ErrBodyTimeout = errors.New("engine: request body too slow")
+	// ErrOriginHead means the origin sent a response head the proxy does
+	// not accept: a line ended by a bare LF (RFC 9112 §2.2).
+	ErrOriginHead = errors.New("engine: invalid origin response head")
 	// ErrForwardLoop means the request's Via already names this proxy
 	// (RFC 9110 §7.6.3): forwarding it again would loop.
 	ErrForwardLoop = errors.New("engine: forwarding loop detected")
@@ -84,6 +96,14 @@ func statusFor(err error) (int, string) {
 		return 503, "the proxy is at its limit of password checks; retry shortly (auth.hash_queue)"
 	case errors.Is(err, ErrTooManyConns):
 		return 503, "the proxy is at its connection limit; retry shortly"
+	case errors.Is(err, ErrClientConns):
+		return 503, "too many connections from your address (limits.max_connections_per_client); retry shortly"
+	case errors.Is(err, ErrClientWorkers):
+		return 503, "your address is at its share of concurrent origin fetches (limits.max_workers_per_client); retry shortly"
+	case errors.Is(err, ErrBodyTimeout):
+		return 408, "request body not received in time (limits.min_body_rate)"
+	case errors.Is(err, ErrOriginHead):
+		return 502, "the origin sent an invalid response head"
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		return 503, "the proxy is at its limit of connections to this origin"
 	case errors.Is(err, ErrForwardLoop):

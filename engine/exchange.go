@@ -160,6 +160,9 @@ func (ex *exchange) roundTrip(w sink) {
 		if ex.body != nil && !ex.body.done() {
 			ex.close = true // the rest of the body is still on the socket
 		}
+		if ex.body != nil && ex.body.timedOut() {
+			err = ErrBodyTimeout // the client's fault, not the origin's: 408
+		}
 		ex.replyError(w, err)
 		return
 	}
@@ -217,9 +220,10 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 // pump streams a body from src to the client behind head, in the given
 // framing, and into the cache writer ex.fill when there is one. A body that
 // ends early, or fails, aborts both: the client sees the truncation (its
-// connection closes without a final chunk) and nothing is stored. A client
-// that goes away does not stop a fill that is being stored (followers and
-// the cache still get the whole object, as Squid's quick_abort does).
+// connection closes without a final chunk) and nothing is stored. When the
+// client goes away, a fill that other clients follow goes on; otherwise
+// quick_abort decides whether the rest is worth fetching for the cache
+// (keepFilling), and an abandoned fetch closes its origin connection.
 func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int64, closing bool) {
 	var sent int64
 	clientGone := false
@@ -242,7 +246,7 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 				ex.spool.write(data)
 			}
 			if clientGone {
-				if ex.fill == nil {
+				if !ex.keepFilling(sent, cl) {
 					return
 				}
 				continue
@@ -278,7 +282,7 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 				if ex.bg == bgPrefetch { // over prefetch.max_object
 					ex.abortFill()
 				}
-				if ex.fill == nil {
+				if !ex.keepFilling(sent, cl) {
 					return
 				}
 			}

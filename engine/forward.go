@@ -126,7 +126,7 @@ func (cc *clientConn) readBody() gnet.Action {
 func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 	cc.state = stBusy
 	cc.s.inflight.Add(1)
-	if err := cc.s.pool.Submit(ex.run); err != nil {
+	if err := cc.s.submit(cc.remote, ex.run); err != nil {
 		cc.s.inflight.Add(-1)
 		ex.release()
 		to := ex.errorFor()

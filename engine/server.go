@@ -49,6 +49,8 @@ type Server struct {
 	// outlives reloads, so a reload does not reset the lock-outs.
 	authLimit *auth.Limiter
 
+	clients *clientTable // connections and workers per client address (limits.*_per_client)
+
 	eng     gnet.Engine
 	ready   chan struct{} // closed when the event loops run
 	stopped chan struct{} // closed when Serve returns
@@ -136,6 +138,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		dest:    dest,
 		client:  newOriginClient(dest.DialTimeout, set.origin, set.workers),
 		pool:    pool,
+		clients: newClientTable(),
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
 		start:   time.Now(),
@@ -283,6 +286,12 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		s.logNoRequest(addr, 503, int64(len(out)), codeNone, "error:too-many-connections")
 		return out, gnet.Close
 	}
+	if !s.openConn(addr) {
+		s.conns.Add(-1)
+		out := s.errorResponse(nil, ErrClientConns, true, nil)
+		s.logNoRequest(addr, 503, int64(len(out)), codeNone, "error:too-many-connections")
+		return out, gnet.Close
+	}
 	cc := &clientConn{s: s, remote: addr}
 	cc.attach(c, l)
 	return nil, gnet.None
@@ -297,7 +306,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	cc.detach()
 	if cc.state != stDetached {
 		cc.closed = true
-		s.conns.Add(-1)
+		s.closeConn(cc.remote)
 	}
 	return gnet.None
 }

@@ -63,7 +63,7 @@ func (cc *clientConn) connect(r *codec.Request, n int, buf []byte) gnet.Action {
 		start:    time.Now(),
 		recheck:  cc.newRecheck(r),
 	}
-	if err := cc.s.pool.Submit(func() { t.run(fd) }); err != nil {
+	if err := cc.s.submit(cc.remote, func() { t.run(fd) }); err != nil {
 		return cc.undoDetach(r, n, fd, err, func() {})
 	}
 	return gnet.Close
@@ -113,7 +113,7 @@ var established = []byte("HTTP/1.1 200 Connection established\r\n\r\n")
 
 func (t *tunnel) run(fd int) {
 	defer t.s.inflight.Add(-1)
-	defer t.s.conns.Add(-1)
+	defer t.s.closeConn(t.client)
 	defer t.log()
 	nc, err := fileConn(fd)
 	if err != nil {

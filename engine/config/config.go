@@ -229,6 +229,13 @@ type Timeouts struct {
 	// OriginFirstByte bounds the wait for the first byte of an origin's
 	// response once the request is sent. If zero, 60s is used.
 	OriginFirstByte Duration `yaml:"origin_first_byte"`
+	// ClientBody is the grace window of a streamed request body: the body
+	// must keep arriving at Limits.MinBodyRate once this window has passed,
+	// or the request gets 408 and its worker is freed (Apache's
+	// mod_reqtimeout body=20,MinRate=500). Only time spent waiting for the
+	// client counts, not time the origin takes to accept the body.
+	// If zero, 20s is used.
+	ClientBody Duration `yaml:"client_body"`
 	// OriginIdle bounds the gap between two reads or writes on an origin
 	// or CONNECT tunnel connection. If zero, 120s is used.
 	OriginIdle Duration `yaml:"origin_idle"`
@@ -259,6 +266,21 @@ type Limits struct {
 	// queue while one of its requests is in flight. At most 16MiB.
 	// If zero, 256KiB is used.
 	MaxPipeline Size `yaml:"max_pipeline"`
+	// MaxConnectionsPerClient bounds the connections one client address may
+	// have open at once; more get 503 and are closed. From 0 to
+	// MaxConnections; zero means no per-address limit.
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client"`
+	// MaxWorkersPerClient bounds the workers (origin fetches, streamed
+	// uploads and CONNECT tunnels) one client address may hold at once; a
+	// request past it gets 503 at once, as nginx's limit_conn answers, and
+	// other clients are unaffected. From 0 to Workers; zero means a quarter
+	// of Workers (at least 1).
+	MaxWorkersPerClient int `yaml:"max_workers_per_client"`
+	// MinBodyRate is the rate, in bytes per second, a streamed request body
+	// must keep up once Timeouts.ClientBody has passed: every MinBodyRate
+	// bytes received extend the body's time by one second. If zero, 500 is
+	// used.
+	MinBodyRate Size `yaml:"min_body_rate"`
 }
 
 // Tunnel governs CONNECT requests.
@@ -310,6 +332,18 @@ type Cache struct {
 	// an object evicted lately comes back with one request fewer. If nil,
 	// true is used.
 	Admission *bool `yaml:"admission"`
+	// QuickAbortMin, QuickAbortMax and QuickAbortPct decide, as Squid's
+	// quick_abort_* directives do, whether a cacheable fetch whose client
+	// has gone away is finished for the cache or abandoned: it is finished
+	// when at most QuickAbortMin bytes are left, abandoned when more than
+	// QuickAbortMax are left, and otherwise finished once QuickAbortPct
+	// percent has arrived. A body of unknown length is abandoned. A fetch
+	// that other clients follow (collapsed forwarding) is always finished.
+	// If nil, 16KiB, 16KiB and 95 are used; QuickAbortMin at cache.max_object
+	// or more always finishes, as Squid's -1 does.
+	QuickAbortMin *Size `yaml:"quick_abort_min"`
+	QuickAbortMax *Size `yaml:"quick_abort_max"`
+	QuickAbortPct *int  `yaml:"quick_abort_pct"`
 	// Dirs are the disk tier's directories, one per disk. Objects stored in
 	// memory are also written to disk, and objects larger than MaxObject
 	// (up to a quarter of a directory's size) go to disk only. If empty,
