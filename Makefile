@@ -10,10 +10,23 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
 # Debian packages the end-to-end tests drive: curl as a client, goaccess
-# to read the access log.
-TEST_PACKAGES := curl goaccess wget lynx python3-pyftpdlib
+# and calamaris to read the access log, prometheus for promtool to check
+# /metrics, htpasswd (apache2-utils) to write every hash it knows, logrotate
+# and systemd-analyze (systemd) on what make install puts in place; wget and
+# lynx as ftp_proxy/gopher_proxy clients, pyftpdlib as the FTP server.
+TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd wget lynx python3-pyftpdlib
 
-.PHONY: build run test test-deps bench bench-go fuzz vet clean
+# make install puts the program under PREFIX and its configuration under
+# SYSCONFDIR; DESTDIR stages the whole tree elsewhere (for a package).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+CONFDIR    ?= $(SYSCONFDIR)/edgeproxy
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/edgeproxy
+INSTALL    ?= install
+
+.PHONY: build run test test-deps install bench bench-go fuzz vet clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgeproxy
@@ -28,17 +41,41 @@ test: test-deps
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 # test-deps installs missing test tools from Debian's packages (root, as on
-# these machines; otherwise through sudo). A package counts as present when
-# dpkg has it installed or a command of its name exists.
+# these machines; otherwise through sudo). A package is present when dpkg
+# says so (apache2-utils and systemd have no command of their name).
 test-deps:
-	@missing=""; for p in $(TEST_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
-	done; \
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# install: the binary, the systemd unit (its paths rewritten to the ones
+# installed), the logrotate snippet, the documentation, and an example
+# configuration with allow and deny lists, which an existing file is never
+# replaced by.
+install: build
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(DOCDIR)/tuning
+	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/edgeproxy
+	@for f in edgeproxy.yaml allow.txt deny.txt; do \
+		dst=$(DESTDIR)$(CONFDIR)/$$f; \
+		if [ -e $$dst ]; then echo "keeping $$dst"; continue; fi; \
+		echo "installing $$dst"; \
+		$(SUBST) dist/$$f > $$dst.tmp && chmod 0644 $$dst.tmp && mv $$dst.tmp $$dst || exit 1; \
+	done
+	$(SUBST) tuning/edgeproxy.service > $(DESTDIR)$(UNITDIR)/edgeproxy.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/edgeproxy.service
+	$(INSTALL) -m 0644 dist/logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgeproxy
+	$(INSTALL) -m 0644 README.md engine/config/edgeproxy.example.yaml $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 tuning/README.md tuning/sysctl.conf tuning/limits.conf $(DESTDIR)$(DOCDIR)/tuning/
+
+# SUBST rewrites the default paths in dist/ and the unit to the ones chosen.
+SUBST = sed -e 's|/usr/local/bin/edgeproxy|$(BINDIR)/edgeproxy|g' \
+	-e 's|/usr/local/share/doc/edgeproxy|$(DOCDIR)|g' \
+	-e 's|/etc/edgeproxy|$(CONFDIR)|g' \
+	-e 's|/etc/logrotate.d|$(SYSCONFDIR)/logrotate.d|g'
 
 bench: build
 	bench/run

@@ -54,6 +54,9 @@ const (
 // cheaper to keep as chunks than to copy through the freecache ring.
 const maxSmallEntry = 256 << 10
 
+// fcEntryHeader is the size of freecache's header of each entry.
+const fcEntryHeader = 24
+
 // freecacheMin is freecache's smallest size (minBufSize in freecache).
 const freecacheMin = 512 << 10
 
@@ -78,6 +81,11 @@ type Cache struct {
 	hits   paddedCounter
 	misses paddedCounter
 	stores paddedCounter
+
+	// Bytes and count of the tier-S entries written, for SmallBytes:
+	// freecache evicts silently, so what it holds is estimated as its
+	// entry count times the mean entry written.
+	setBytes, sets atomic.Int64
 }
 
 // paddedCounter keeps a hot counter on a cache line of its own, so that
@@ -163,10 +171,12 @@ func (k *clock) advance(sec int64) {
 // Stats is a snapshot of a Cache's counters.
 type Stats struct {
 	SmallEntries   int64 // freecache entries: tier-S objects, tier-L metadata, Vary records
-	SmallCapacity  int64 // freecache bytes (Options.Memory)
+	SmallCapacity  int64 // freecache bytes (Options.Memory), preallocated
+	SmallBytes     int64 // estimated bytes stored in freecache: entries times the mean entry written
 	SmallEvictions int64 // freecache entries evicted or moved by its LRU
 
 	LargeObjects     int64 // tier-L objects in the index
+	LargeCapacity    int64 // tier-L byte limit (Options.LargeMemory)
 	LargeBytes       int64 // tier-L bytes held, including evicted objects still referenced
 	LargePinnedBytes int64 // of LargeBytes: evicted objects waiting for their last Release
 	LargeEvictions   int64 // tier-L objects evicted to make room
@@ -177,11 +187,23 @@ type Stats struct {
 	Inflight int64 // fills registered by Join and not yet finished
 }
 
+// smallBytes estimates the bytes freecache holds: its entry count times the
+// mean size of the entries written (key, value and freecache's 24-byte
+// entry header), at most its capacity.
+func (c *Cache) smallBytes() int64 {
+	n := c.sets.Load()
+	if n == 0 {
+		return 0
+	}
+	return min(c.fc.EntryCount()*(c.setBytes.Load()/n), c.memory)
+}
+
 // Stats returns the current counters. It is safe to call at any time.
 func (c *Cache) Stats() Stats {
 	s := Stats{
 		SmallEntries:   c.fc.EntryCount(),
 		SmallCapacity:  c.memory,
+		SmallBytes:     c.smallBytes(),
 		SmallEvictions: c.fc.EvacuateCount(),
 		Hits:           c.hits.Load(),
 		Misses:         c.misses.Load(),

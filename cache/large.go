@@ -252,6 +252,7 @@ func (l *large) stats(s *Stats) {
 	l.mu.Lock()
 	s.LargeObjects = int64(len(l.byID))
 	s.LargeBytes = l.used
+	s.LargeCapacity = l.limit
 	s.LargePinnedBytes = l.pinned
 	s.LargeEvictions = l.evictions
 	l.mu.Unlock()

@@ -60,6 +60,8 @@ func (c *Cache) store(w *Writer) error {
 		}
 		return ErrTooLarge
 	}
+	c.setBytes.Add(int64(fcEntryHeader + len(objKey) + len(value)))
+	c.sets.Add(1)
 	// A commit racing this one between oldLarge and Set can leave its body
 	// unreferenced in tier L; nothing will acquire it again, so it drifts to
 	// the LRU tail and is evicted first.

@@ -42,6 +42,7 @@ type Writer struct {
 	err      error   // why the state is failed
 	finished bool    // Commit or Abort has returned or is past storing
 	flight   *Flight // the fill this writer leads, ended when it finishes
+	readers  int     // FollowReaders not yet closed
 }
 
 // NewWriter starts storing the response described by m to req, under key

@@ -22,7 +22,7 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 	// The client lists are checked per request too, so that a reload
 	// reaches connections that were open before it.
 	if !pol.clients.Permit(cc.remote) {
-		return "", cc.deny(r, n, "", "acl"), false
+		return "", cc.refuseWith(r, n, ErrClientDenied, "", r.Close || r.HasBody() || r.Form == codec.FormAuthority), false
 	}
 	cc.recheck = false
 	port := destPort(r)
@@ -172,43 +172,37 @@ func hostOnly(h []byte) string {
 // configured scheme (RFC 9110 §11.7.1); stale tells a Digest client that
 // only its nonce expired, so it retries without asking the user.
 func (cc *clientConn) challenge(pol *policy, r *codec.Request, n int, stale bool) gnet.Action {
-	const text = "proxy authentication required\n"
 	out := codec.AppendStatusLine(cc.l.out[:0], 407)
 	out = pol.auth.Challenges(out, stale)
-	out = codec.AppendHeaderString(out, "Content-Type", "text/plain; charset=utf-8")
-	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(text)))
 	closing := r.Close || r.Minor == 0 || r.HasBody()
-	out = appendConnection(out, closing)
-	out = append(out, "\r\n"+text...)
+	to := cc.errorFor(r)
+	out = cc.s.appendErrorRest(out, ErrProxyAuth, closing, &to)
 	cc.l.out = out
-	cc.logLocal(r, 407, int64(len(out)), codeDenied, "")
+	cc.logLocal(r, 407, int64(len(out)), codeDenied, "", to.ctype())
 	return cc.writeLocal(r, n, out)
 }
 
-// deny answers 403 with a short page naming the rule that refused.
+// deny answers 403 with a page naming the rule that refused.
 func (cc *clientConn) deny(r *codec.Request, n int, user, rule string) gnet.Action {
-	return cc.denyText(r, n, user, rule, "access denied by rule "+rule+"\n")
+	return cc.denyWith(r, n, user, ErrRuleDenied, rule, rule)
 }
 
 // denyErr answers 403 for a destination refusal, with the page statusFor
 // gives err: it names the key that would allow the request, if any.
 func (cc *clientConn) denyErr(r *codec.Request, n int, user string, err error) gnet.Action {
-	_, text := statusFor(err)
-	return cc.denyText(r, n, user, err.Error(), text+"\n")
+	return cc.denyWith(r, n, user, err, "", err.Error())
 }
 
-// denyText answers 403 with body, logging reason as the refusal's cause.
-func (cc *clientConn) denyText(r *codec.Request, n int, user, rule, body string) gnet.Action {
-	out := codec.AppendStatusLine(cc.l.out[:0], 403)
-	out = codec.AppendHeaderString(out, "Content-Type", "text/plain; charset=utf-8")
-	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(body)))
+// denyWith answers 403 with err's page, detail added to it, logging reason
+// as the refusal's cause.
+func (cc *clientConn) denyWith(r *codec.Request, n int, user string, err error, detail, reason string) gnet.Action {
 	closing := r.Close || r.Minor == 0 || r.HasBody() || r.Form == codec.FormAuthority
-	out = appendConnection(out, closing)
-	out = append(out, "\r\n"...)
-	out = append(out, body...)
+	to := cc.errorFor(r)
+	to.detail = detail
+	out := cc.s.errorResponse(cc.l.out[:0], err, closing, &to)
 	cc.l.out = out
-	cc.s.log.Info("request denied", "client", cc.remote, "user", user, "rule", rule, "target", snippet(r.Target))
-	cc.logLocal(r, 403, int64(len(out)), codeDenied, user)
+	cc.s.log.Info("request denied", "client", cc.remote, "user", user, "reason", reason, "target", snippet(r.Target))
+	cc.logLocal(r, 403, int64(len(out)), codeDenied, user, to.ctype())
 	if r.Form == codec.FormAuthority {
 		_, _ = cc.c.Discard(n)
 		_, _ = cc.c.Write(out)
@@ -249,7 +243,7 @@ func (cc *clientConn) slowAuth(pol *policy, r *codec.Request, n int, cred []byte
 	if err != nil {
 		limit.Refund(remote)
 		cc.state = stIdle
-		return cc.refuse(r, n, err)
+		return cc.refuseWith(r, 0, err, "", true)
 	}
 	return gnet.None
 }

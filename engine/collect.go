@@ -13,12 +13,14 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		c := s.cache.Stats()
 		emit("cache_objects", "Objects in the cache by tier.", "gauge", float64(c.SmallEntries), "tier", "memory")
 		emit("cache_objects", "Objects in the cache by tier.", "gauge", float64(c.LargeObjects), "tier", "large")
-		emit("cache_bytes", "Bytes held by the cache by tier (the memory tier is preallocated).", "gauge", float64(c.SmallCapacity), "tier", "memory")
-		emit("cache_bytes", "Bytes held by the cache by tier (the memory tier is preallocated).", "gauge", float64(c.LargeBytes), "tier", "large")
+		const held = "Bytes stored in the cache by tier (memory: estimated as its entries times the mean entry stored)."
+		emit("cache_bytes", held, "gauge", float64(c.SmallBytes), "tier", "memory")
+		emit("cache_bytes", held, "gauge", float64(c.LargeBytes), "tier", "large")
+		const capacity = "Configured size of each cache tier (the memory tier is allocated at start-up)."
+		emit("cache_capacity_bytes", capacity, "gauge", float64(c.SmallCapacity), "tier", "memory")
+		emit("cache_capacity_bytes", capacity, "gauge", float64(c.LargeCapacity), "tier", "large")
 		emit("cache_evictions_total", "Objects evicted by tier.", "counter", float64(c.SmallEvictions), "tier", "memory")
 		emit("cache_evictions_total", "Objects evicted by tier.", "counter", float64(c.LargeEvictions), "tier", "large")
-		emit("cache_lookups_total", "Cache lookups by result.", "counter", float64(c.Hits), "result", "hit")
-		emit("cache_lookups_total", "Cache lookups by result.", "counter", float64(c.Misses), "result", "miss")
 		emit("cache_stores_total", "Objects stored.", "counter", float64(c.Stores))
 	}
 	if a := s.cache.Admission(); a.Enabled() {

@@ -142,6 +142,7 @@ func (cc *clientConn) forwardScheme(r *codec.Request, n int, buf []byte, kind ui
 		d = decision
 	}
 	ex := cc.s.newExchange(cc, r)
+	ex.lookedUp = lookedUp
 	ex.alt = alt
 	if kind == schemeFTP && len(r.Userinfo) > 0 {
 		// Logs and debug messages never see the password.
@@ -289,7 +290,7 @@ func (ex *exchange) sendBody(w sink, status int, fields []codec.Header, src io.R
 		ex.close = true
 	}
 	closing := ex.close || ex.s.draining.Load()
-	ex.status = status
+	ex.status, ex.ctype = status, contentType(fields)
 	head := ex.appendSchemeHead(w.buffer(), status, fields, size, framing, closing)
 	if framing == frameNone {
 		w.finish(head, nil, nil, closing)
@@ -302,12 +303,22 @@ func (ex *exchange) sendBody(w sink, status int, fields []codec.Header, src io.R
 func (ex *exchange) sendPage(w sink, status int, fields []codec.Header, body []byte) {
 	ex.startFill(nil)
 	closing := ex.close || ex.s.draining.Load()
-	ex.status = status
+	ex.status, ex.ctype = status, contentType(fields)
 	head := ex.appendSchemeHead(w.buffer(), status, fields, int64(len(body)), frameLength, closing)
 	if ex.head {
 		body = nil
 	}
 	w.finish(head, body, nil, closing)
+}
+
+// contentType is the Content-Type among fields, for the access log.
+func contentType(fields []codec.Header) string {
+	for _, h := range fields {
+		if string(h.Name) == "Content-Type" {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
 
 // fields builds a header list from name, value pairs.

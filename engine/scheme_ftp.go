@@ -43,7 +43,7 @@ func (ex *exchange) serveFTP(w sink) {
 		return
 	}
 	defer sess.Close()
-	ex.peer = sess.Peer()
+	ex.peer = peerAddr(sess.Peer())
 	switch {
 	case ex.method == "PUT":
 		ex.ftpStore(w, sess)
@@ -150,9 +150,9 @@ func (ex *exchange) ftpFail(w sink, err error) {
 	var re *ftp.ReplyError
 	if errors.As(err, &re) && re.Code == 530 && !ex.alt.ftp.HasPassword {
 		closing := ex.close || ex.s.draining.Load()
-		ex.status = 401
+		ex.status, ex.ctype = 401, ctypeText
 		text := "FTP login refused: " + re.Text + "\n"
-		hs := fields("Content-Type", "text/plain; charset=utf-8",
+		hs := fields("Content-Type", ctypeText,
 			"WWW-Authenticate", `Basic realm="`+ex.alt.ftp.Realm()+`"`)
 		ex.startFill(nil)
 		head := ex.appendSchemeHead(w.buffer(), 401, hs, int64(len(text)), frameLength, closing)

@@ -35,7 +35,7 @@ func (ex *exchange) serveGopher(w sink) {
 		return
 	}
 	defer conn.Close() //nolint:errcheck
-	ex.peer = conn.Peer()
+	ex.peer = peerAddr(conn.Peer())
 	var src io.Reader = conn
 	size := int64(-1)
 	switch {

@@ -30,6 +30,7 @@ import (
 type Server struct {
 	gnet.BuiltinEventEngine
 
+	cfg    *config.Config // as started; a reload compares the file with it
 	set    *settings
 	log    *slog.Logger
 	client *fasthttp.Client
@@ -48,6 +49,8 @@ type Server struct {
 	// outlives reloads, so a reload does not reset the lock-outs.
 	authLimit *auth.Limiter
 
+	clients *clientTable // connections and workers per client address (limits.*_per_client)
+
 	eng     gnet.Engine
 	ready   chan struct{} // closed when the event loops run
 	stopped chan struct{} // closed when Serve returns
@@ -63,8 +66,9 @@ type Server struct {
 	inflight atomic.Int64 // exchanges and tunnels in progress
 	draining atomic.Bool
 
-	reloadMu   sync.Mutex // serialises reloads; protects cfgPath and lastReload
+	reloadMu   sync.Mutex // serialises reloads; protects cfgPath, loadCfg and lastReload
 	cfgPath    string
+	loadCfg    func() (*config.Config, error) // nil: config.Load(cfgPath)
 	lastReload error
 
 	selfMu sync.Mutex // protects self
@@ -72,13 +76,21 @@ type Server struct {
 }
 
 // New checks cfg and builds a Server; nothing listens until Serve.
+//
+// Every error about a value of cfg is a *config.Error naming its key, and
+// the file and line of a file that key names; its File is empty, for the
+// caller to fill in with the configuration file's name.
 func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
-	set, err := newSettings(cfg)
+	if log == nil {
+		log = slog.Default()
+	}
+	st, err := prepare(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = slog.Default()
+	set := st.set
+	if err := set.resolvePort(); err != nil {
+		return nil, err
 	}
 	dialer := &fasthttp.TCPDialer{
 		Concurrency: 4096, // parallel dials; beyond this dials queue
@@ -118,6 +130,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		})
 	}
 	srv := &Server{
+		cfg:     cfg,
 		cache:   c,
 		set:     set,
 		log:     log,
@@ -125,16 +138,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		dest:    dest,
 		client:  newOriginClient(dest.DialTimeout, set.origin, set.workers),
 		pool:    pool,
+		clients: newClientTable(),
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
 		start:   time.Now(),
 		loops:   make(map[gnet.EventLoop]*loop),
 	}
-	pol, err := buildPolicy(cfg, nil)
-	if err != nil {
-		return nil, err
-	}
-	srv.pol.Store(pol)
+	srv.pol.Store(st.pol)
 	srv.self = []string{set.listen}
 	if cfg.Admin != config.AdminOff && !strings.HasSuffix(cfg.Admin, ":0") {
 		srv.self = append(srv.self, cfg.Admin)
@@ -152,12 +162,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	srv.stats = metrics.New()
 	srv.stats.SetCollector(srv.collect)
 	if cfg.Log.Path != config.LogOff {
-		f, err := accesslog.ParseFormat(cfg.Log.Format)
-		if err != nil {
-			return nil, err
-		}
-		if srv.alog, err = accesslog.Open(cfg.Log.Path, f); err != nil {
-			return nil, fmt.Errorf("log.path: %w", err)
+		if srv.alog, err = accesslog.Open(cfg.Log.Path, st.format); err != nil {
+			return nil, keyError("log.path", err)
 		}
 	}
 	if c != nil && len(cfg.Cache.Dirs) > 0 {
@@ -248,6 +254,9 @@ func (s *Server) stop() error {
 	return s.eng.Stop(ctx)
 }
 
+// SetVersion names the running build in edgeproxy_build_info.
+func (s *Server) SetVersion(version string) { s.stats.SetBuildInfo(version) }
+
 // OnBoot keeps the engine handle and signals readiness.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
@@ -267,11 +276,21 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	addr := remoteAddr(c)
 	if !s.pol.Load().clients.Permit(addr) {
-		return errorResponse(nil, ErrClientDenied, true), gnet.Close
+		out := s.errorResponse(nil, ErrClientDenied, true, nil)
+		s.logNoRequest(addr, 403, int64(len(out)), codeDenied, "error:client-denied")
+		return out, gnet.Close
 	}
 	if s.conns.Add(1) > int64(s.set.maxConns) {
 		s.conns.Add(-1)
-		return errorResponse(nil, ErrTooManyConns, true), gnet.Close
+		out := s.errorResponse(nil, ErrTooManyConns, true, nil)
+		s.logNoRequest(addr, 503, int64(len(out)), codeNone, "error:too-many-connections")
+		return out, gnet.Close
+	}
+	if !s.openConn(addr) {
+		s.conns.Add(-1)
+		out := s.errorResponse(nil, ErrClientConns, true, nil)
+		s.logNoRequest(addr, 503, int64(len(out)), codeNone, "error:too-many-connections")
+		return out, gnet.Close
 	}
 	cc := &clientConn{s: s, remote: addr}
 	cc.attach(c, l)
@@ -287,7 +306,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	cc.detach()
 	if cc.state != stDetached {
 		cc.closed = true
-		s.conns.Add(-1)
+		s.closeConn(cc.remote)
 	}
 	return gnet.None
 }
@@ -375,35 +394,68 @@ func (s *Server) SetConfigPath(path string) {
 	s.reloadMu.Unlock()
 }
 
-// Reload reads the configuration file again and replaces the access lists,
-// destination rules, password files and PAC domains, without closing a
-// connection. A reload whose files are invalid is refused: the policy in
-// force stays, and the error is returned (and kept for LastReload). Other
-// keys (listen, cache sizes, timeouts) take effect at the next start.
+// SetConfigLoader makes Reload read the configuration with load instead of
+// config.Load(path), so that the command line's overrides apply to the
+// reloaded file as they did at start-up. SetConfigPath still names the file
+// in errors.
+func (s *Server) SetConfigLoader(load func() (*config.Config, error)) {
+	s.reloadMu.Lock()
+	s.loadCfg = load
+	s.reloadMu.Unlock()
+}
+
+// Reload is ReloadKeys without the list of keys that need a restart.
 func (s *Server) Reload() error {
+	_, err := s.ReloadKeys()
+	return err
+}
+
+// ReloadKeys reads the configuration file again and replaces the access
+// lists, destination rules, password files and PAC domains (the keys acl.*,
+// rules, auth.* and pac.*), without closing a connection. A reload whose
+// files are invalid is refused: the policy in force stays, and the error is
+// returned (and kept for LastReload). Every other key takes effect only at
+// the next start: restart lists those whose value in the file differs from
+// the running one, which keep their old value, and the log says so.
+func (s *Server) ReloadKeys() (restart []string, err error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	cfg := config.Default()
-	var err error
-	if s.cfgPath != "" {
+	switch {
+	case s.loadCfg != nil:
+		cfg, err = s.loadCfg()
+	case s.cfgPath != "":
 		cfg, err = config.Load(s.cfgPath)
 	}
+	var pol *policy
 	if err == nil {
-		var pol *policy
 		if pol, err = buildPolicy(cfg, s.pol.Load()); err == nil {
 			err = s.setDestinations(cfg.ACL.AllowLocalDestinations)
 		}
-		if err == nil {
-			s.pol.Store(pol)
-		}
+	}
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.File == "" {
+		ce.File = s.cfgPath
 	}
 	s.lastReload = err
 	if err != nil {
 		s.log.Error("reload refused: the previous configuration stays in force", "err", err)
+		return nil, err
+	}
+	s.pol.Store(pol)
+	for _, w := range pol.warnings {
+		s.log.Warn(w)
+	}
+	if s.cfg != nil {
+		restart = restartKeys(s.cfg, cfg)
+	}
+	if len(restart) > 0 {
+		s.log.Warn("configuration reloaded, but these changed keys keep their old values until a restart",
+			"file", s.cfgPath, "restart_needed", strings.Join(restart, ", "))
 	} else {
 		s.log.Info("configuration reloaded", "file", s.cfgPath)
 	}
-	return err
+	return restart, nil
 }
 
 // LastReload is the result of the latest Reload: nil if it succeeded or

@@ -48,8 +48,7 @@ const spliceStep = 128 << 10
 func (cc *clientConn) connect(r *codec.Request, n int, buf []byte) gnet.Action {
 	port, ok := parsePort(r.Port)
 	if !ok || !cc.s.set.tunnelAllowed(port) {
-		_, _ = cc.c.Discard(n)
-		return cc.replyError(ErrTunnelPort, true)
+		return cc.refuseWith(r, n, ErrTunnelPort, "", true)
 	}
 	fd, act, ok := cc.prepareDetach(r, n)
 	if !ok {
@@ -64,7 +63,7 @@ func (cc *clientConn) connect(r *codec.Request, n int, buf []byte) gnet.Action {
 		start:    time.Now(),
 		recheck:  cc.newRecheck(r),
 	}
-	if err := cc.s.pool.Submit(func() { t.run(fd) }); err != nil {
+	if err := cc.s.submit(cc.remote, func() { t.run(fd) }); err != nil {
 		return cc.undoDetach(r, n, fd, err, func() {})
 	}
 	return gnet.Close
@@ -81,9 +80,10 @@ type tunnel struct {
 	start    time.Time
 	status   int
 	toClient atomic.Int64 // bytes relayed to the client, for the log
-	peer     string
-	recheck  *recheck // a dst rule to decide on the resolved address, or nil
-	denied   bool     // the destination was refused: logged TCP_DENIED
+	peer     string       // the target's IP address
+	ctype    string       // Content-Type of an error answer
+	recheck  *recheck     // a dst rule to decide on the resolved address, or nil
+	denied   bool         // the destination was refused: logged TCP_DENIED
 }
 
 // log records the tunnel when it closes, with the bytes sent to the client,
@@ -105,7 +105,7 @@ func (t *tunnel) log() {
 	t.s.alog.Log(&accesslog.Record{
 		Time: time.Now(), Elapsed: time.Since(t.start), Client: t.client,
 		Code: code, Status: t.status, Bytes: t.toClient.Load(),
-		Method: "CONNECT", URL: t.target, User: t.user, Hierarchy: hier, Peer: t.peer,
+		Method: "CONNECT", URL: t.target, User: t.user, Hierarchy: hier, Peer: t.peer, ContentType: t.ctype,
 	})
 }
 
@@ -113,7 +113,7 @@ var established = []byte("HTTP/1.1 200 Connection established\r\n\r\n")
 
 func (t *tunnel) run(fd int) {
 	defer t.s.inflight.Add(-1)
-	defer t.s.conns.Add(-1)
+	defer t.s.closeConn(t.client)
 	defer t.log()
 	nc, err := fileConn(fd)
 	if err != nil {
@@ -130,11 +130,12 @@ func (t *tunnel) run(fd int) {
 		}
 		t.status, _ = statusFor(err)
 		_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
-		_, _ = nc.Write(errorResponse(nil, err, true))
+		t.ctype = ctypeText
+		_, _ = nc.Write(t.s.errorResponse(nil, err, true, nil))
 		return
 	}
 	defer up.Close() //nolint:errcheck
-	t.status, t.peer = 200, up.RemoteAddr().String()
+	t.status, t.peer = 200, peerAddr(up.RemoteAddr())
 	t.s.stats.Tunnels().Add(1)
 	defer t.s.stats.Tunnels().Add(-1)
 	_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))

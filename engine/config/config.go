@@ -96,6 +96,20 @@ type Config struct {
 	// PAC configures the proxy auto-configuration file served at
 	// /proxy.pac and /wpad.dat.
 	PAC PAC `yaml:"pac"`
+
+	// Errors configures the HTML error pages browsers are shown.
+	Errors Errors `yaml:"errors"`
+}
+
+// Errors configures the HTML error pages, sent instead of one line of text
+// when the request's Accept lists text/html.
+type Errors struct {
+	// TemplateDir is a directory of html/template files that replace the
+	// built-in pages: error.html for every page, or a file named after one
+	// page (ERR_ACCESS_DENIED.html, ERR_CONNECT_FAIL.html, ...) for that
+	// page alone. A template that does not parse or run is a start-up (or
+	// reload) error naming the file. If empty, the built-in page is used.
+	TemplateDir string `yaml:"template_dir"`
 }
 
 // ACL holds the client address lists: one IPv4/IPv6 address or CIDR per
@@ -129,7 +143,9 @@ type Auth struct {
 	// Realm is the protection space named in challenges. If empty,
 	// "edgeproxy" is used.
 	Realm string `yaml:"realm"`
-	// BasicFile is an htpasswd file (bcrypt, SHA-1 or apr1 hashes).
+	// BasicFile is an htpasswd file: every hash Apache's htpasswd writes
+	// (bcrypt, apr1 MD5, SHA-1, SHA-256/512-crypt, crypt(3) DES). A line
+	// with a hash that cannot be checked is skipped with a warning.
 	BasicFile string `yaml:"basic_file"`
 	// DigestFile is an htdigest file (user:realm:HA1), for Digest with MD5
 	// and, for lines with a SHA-256 HA1, SHA-256.
@@ -219,6 +235,13 @@ type Timeouts struct {
 	// OriginFirstByte bounds the wait for the first byte of an origin's
 	// response once the request is sent. If zero, 60s is used.
 	OriginFirstByte Duration `yaml:"origin_first_byte"`
+	// ClientBody is the grace window of a streamed request body: the body
+	// must keep arriving at Limits.MinBodyRate once this window has passed,
+	// or the request gets 408 and its worker is freed (Apache's
+	// mod_reqtimeout body=20,MinRate=500). Only time spent waiting for the
+	// client counts, not time the origin takes to accept the body.
+	// If zero, 20s is used.
+	ClientBody Duration `yaml:"client_body"`
 	// OriginIdle bounds the gap between two reads or writes on an origin
 	// or CONNECT tunnel connection. If zero, 120s is used.
 	OriginIdle Duration `yaml:"origin_idle"`
@@ -249,6 +272,21 @@ type Limits struct {
 	// queue while one of its requests is in flight. At most 16MiB.
 	// If zero, 256KiB is used.
 	MaxPipeline Size `yaml:"max_pipeline"`
+	// MaxConnectionsPerClient bounds the connections one client address may
+	// have open at once; more get 503 and are closed. From 0 to
+	// MaxConnections; zero means no per-address limit.
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client"`
+	// MaxWorkersPerClient bounds the workers (origin fetches, streamed
+	// uploads and CONNECT tunnels) one client address may hold at once; a
+	// request past it gets 503 at once, as nginx's limit_conn answers, and
+	// other clients are unaffected. From 0 to Workers; zero means a quarter
+	// of Workers (at least 1).
+	MaxWorkersPerClient int `yaml:"max_workers_per_client"`
+	// MinBodyRate is the rate, in bytes per second, a streamed request body
+	// must keep up once Timeouts.ClientBody has passed: every MinBodyRate
+	// bytes received extend the body's time by one second. If zero, 500 is
+	// used.
+	MinBodyRate Size `yaml:"min_body_rate"`
 }
 
 // Tunnel governs CONNECT requests.
@@ -332,8 +370,13 @@ type Cache struct {
 	// least 1MiB. If zero, 1GiB is used.
 	LargeMemory Size `yaml:"large_memory"`
 	// MaxObject is the largest response body that is cached, at most
-	// LargeMemory. If zero, 64MiB is used.
+	// LargeMemory. If zero, 64MiB is used, or LargeMemory when that is
+	// smaller.
 	MaxObject Size `yaml:"max_object"`
+	// maxObjectDefault is the value Validate gave MaxObject when it was
+	// zero, so that a later Validate (after a flag changed LargeMemory)
+	// still treats it as the default; 0 when MaxObject was set.
+	maxObjectDefault Size
 	// HeuristicPercent is the share of a response's age since Last-Modified
 	// that it is considered fresh when it carries no explicit lifetime
 	// (RFC 9111 §4.2.2), from 0 to 100; 0 disables heuristic freshness.
@@ -347,6 +390,18 @@ type Cache struct {
 	// an object evicted lately comes back with one request fewer. If nil,
 	// true is used.
 	Admission *bool `yaml:"admission"`
+	// QuickAbortMin, QuickAbortMax and QuickAbortPct decide, as Squid's
+	// quick_abort_* directives do, whether a cacheable fetch whose client
+	// has gone away is finished for the cache or abandoned: it is finished
+	// when at most QuickAbortMin bytes are left, abandoned when more than
+	// QuickAbortMax are left, and otherwise finished once QuickAbortPct
+	// percent has arrived. A body of unknown length is abandoned. A fetch
+	// that other clients follow (collapsed forwarding) is always finished.
+	// If nil, 16KiB, 16KiB and 95 are used; QuickAbortMin at cache.max_object
+	// or more always finishes, as Squid's -1 does.
+	QuickAbortMin *Size `yaml:"quick_abort_min"`
+	QuickAbortMax *Size `yaml:"quick_abort_max"`
+	QuickAbortPct *int  `yaml:"quick_abort_pct"`
 	// Dirs are the disk tier's directories, one per disk. Objects stored in
 	// memory are also written to disk, and objects larger than MaxObject
 	// (up to a quarter of a directory's size) go to disk only. If empty,

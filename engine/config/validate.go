@@ -72,6 +72,7 @@ func (c *Config) Validate() error {
 		{"timeouts.keepalive_idle", &t.KeepaliveIdle, Duration(60 * time.Second)},
 		{"timeouts.origin_connect", &t.OriginConnect, Duration(10 * time.Second)},
 		{"timeouts.origin_first_byte", &t.OriginFirstByte, Duration(60 * time.Second)},
+		{"timeouts.client_body", &t.ClientBody, Duration(20 * time.Second)},
 		{"timeouts.origin_idle", &t.OriginIdle, Duration(120 * time.Second)},
 		{"timeouts.drain", &t.Drain, Duration(30 * time.Second)},
 	} {
@@ -97,6 +98,17 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := sizeIn("limits.max_pipeline", &l.MaxPipeline, 256*KiB, 1, 16*MiB); err != nil {
+		return err
+	}
+	if err := intIn("limits.max_connections_per_client", &l.MaxConnectionsPerClient, 0, 0, l.MaxConnections); err != nil {
+		return err
+	}
+	// Zero stays zero: the share follows workers (settings compute it), so a
+	// validated default still fits when workers changes.
+	if err := intIn("limits.max_workers_per_client", &l.MaxWorkersPerClient, 0, 0, c.Workers); err != nil {
+		return err
+	}
+	if err := sizeIn("limits.min_body_rate", &l.MinBodyRate, 500, 1, GiB); err != nil {
 		return err
 	}
 
@@ -145,6 +157,12 @@ func (c *Config) Validate() error {
 	if err := sizeIn("cache.large_memory", &k.LargeMemory, GiB, MiB, math.MaxInt64); err != nil {
 		return err
 	}
+	// Issue 13: the default max_object follows a small large_memory down;
+	// only a max_object that was set can conflict with it.
+	if k.MaxObject == 0 || k.MaxObject == k.maxObjectDefault {
+		k.MaxObject = min(64*MiB, k.LargeMemory)
+		k.maxObjectDefault = k.MaxObject
+	}
 	if err := sizeIn("cache.max_object", &k.MaxObject, 64*MiB, 1, math.MaxInt64); err != nil {
 		return err
 	}
@@ -162,6 +180,18 @@ func (c *Config) Validate() error {
 	}
 	if k.Admission == nil {
 		k.Admission = new(true)
+	}
+	if k.QuickAbortMin == nil {
+		k.QuickAbortMin = new(16 * KiB)
+	}
+	if k.QuickAbortMax == nil {
+		k.QuickAbortMax = new(16 * KiB)
+	}
+	if k.QuickAbortPct == nil {
+		k.QuickAbortPct = new(95)
+	}
+	if p := *k.QuickAbortPct; p < 0 || p > 100 {
+		return invalid("cache.quick_abort_pct", "%d is out of range (0 to 100)", p)
 	}
 	if err := k.validateDirs(); err != nil {
 		return err

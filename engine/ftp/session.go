@@ -3,6 +3,7 @@ package ftp
 import (
 	"errors"
 	"io"
+	"net"
 	"net/textproto"
 	"time"
 
@@ -22,7 +23,7 @@ type Options struct {
 type Session struct {
 	c    *goftp.ServerConn
 	d    *dialer
-	peer string
+	peer net.Addr
 }
 
 // Open connects to t and logs in as user with password, or anonymously when
@@ -36,7 +37,7 @@ func Open(t *Target, user, password string, o *Options) (*Session, error) {
 	}
 	s := &Session{c: c, d: d}
 	if d.control != nil {
-		s.peer = d.control.RemoteAddr().String()
+		s.peer = d.control.RemoteAddr()
 	}
 	if user == "" {
 		user, password = "anonymous", o.AnonymousPassword
@@ -55,7 +56,7 @@ func Open(t *Target, user, password string, o *Options) (*Session, error) {
 }
 
 // Peer is the server's address, for the access log.
-func (s *Session) Peer() string { return s.peer }
+func (s *Session) Peer() net.Addr { return s.peer }
 
 // Close ends the session at once: QUIT is sent without waiting for its
 // reply, and every connection is closed.

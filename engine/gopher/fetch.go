@@ -36,7 +36,7 @@ func Fetch(t *Target, dial DialFunc, connect, idle time.Duration) (*Conn, error)
 }
 
 // Peer is the server's address, for the access log.
-func (c *Conn) Peer() string { return c.nc.RemoteAddr().String() }
+func (c *Conn) Peer() net.Addr { return c.nc.RemoteAddr() }
 
 func (c *Conn) Read(p []byte) (int, error) {
 	if err := c.nc.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
