@@ -162,7 +162,7 @@ func (k *clock) advance(sec int64) {
 
 // Stats is a snapshot of a Cache's counters.
 type Stats struct {
-	SmallEntries   int64 // freecache entries: tier-S objects, tier-L metadata, Vary records
+	SmallEntries   int64 // freecache entries: tier-S objects and Vary records
 	SmallCapacity  int64 // freecache bytes (Options.Memory)
 	SmallEvictions int64 // freecache entries evicted or moved by its LRU
 

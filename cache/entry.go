@@ -33,6 +33,9 @@ const (
 // The header block and, for tier S, the body follow.
 const metaSize = 80
 
+// idOffset is where the tier-L object id sits in the fixed part.
+const idOffset = 48
+
 // varySize is the length of a Vary record before its names:
 // kind, 7 bytes of padding, u64 generation.
 const varySize = 16

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"encoding/binary"
 	"io"
 	"sync"
 
@@ -20,18 +21,22 @@ import (
 // counting against LargeMemory until its last Release.
 const chunkSize = 256 << 10
 
-// Ref is a body held by tier L. Its chunks never change. Lookup passes a Ref
-// in Hit.Large that is valid only during the callback; Retain it there to
-// send the body afterwards, and Release it when the write has finished.
+// Ref is a tier-L object: its entry (metadata and header block, as a tier-S
+// entry without the body) and its body. Its chunks never change; its entry
+// is replaced, never changed, by Freshen. Lookup passes a Ref in Hit.Large
+// that is valid only during the callback; Retain it there to send the body
+// afterwards, and Release it when the write has finished.
 type Ref struct {
 	l      *large
 	id     uint64
-	url    string   // primary key, for Invalidate
+	key    string   // the object's key: the URL key, or a variant key
+	url    string   // the URL key, for Invalidate and the URL's Vary record
 	chunks [][]byte // the body, each chunk but the last chunkSize long
 	size   int64
 	cost   int64 // bytes accounted: the capacity of the chunks
 
 	// Guarded by l.mu.
+	entry      []byte // metadata and header block; replaced whole by Freshen
 	refs       int32
 	linked     bool // in the index and on the LRU list
 	prev, next *Ref // LRU list neighbours
@@ -79,32 +84,43 @@ func (r *Ref) Retain() {
 // are returned to the tier's budget when its last reference goes.
 func (r *Ref) Release() { r.l.release(r) }
 
-// large is tier L: bodies too big for a freecache entry, bounded by bytes and
-// evicted least recently used first. freecache keeps each object's metadata
-// and header block with the object's id; this index maps ids to bodies, and
-// URLs to their objects so Invalidate can drop every variant at once.
+// large is tier L: objects too big for a freecache entry, bounded by bytes
+// and evicted least recently used first. It keeps its own index, entries
+// included, so that an object and the entry that finds it live and die
+// together: freecache evicts silently, and a body found only through a
+// freecache entry would outlive it unreachable (issue 17). The index maps
+// object keys to objects, and URL keys to their objects and to the URL's
+// Vary record, so that Invalidate drops every variant at once and a variant
+// stays reachable when freecache loses the record.
 type large struct {
 	mu        sync.Mutex // guards every field below and the guarded fields of every Ref
 	limit     int64
 	used      int64 // bytes of objects not yet freed: linked, or evicted and still referenced
 	pinned    int64 // of used: evicted objects waiting for their last Release
 	nextID    uint64
-	byID      map[uint64]*Ref
-	byURL     map[string][]*Ref
+	byKey     map[string]*Ref
+	byURL     map[string]*urlRefs
 	head      *Ref // most recently used
 	tail      *Ref // least recently used: evicted first
 	evictions int64
 	onEvict   func(urlHash uint64) // told of each object evicted for room; may be nil
 }
 
-func newLarge(limit int64) *large {
-	return &large{limit: limit, byID: make(map[uint64]*Ref), byURL: make(map[string][]*Ref)}
+// urlRefs is what tier L holds for one URL key.
+type urlRefs struct {
+	refs []*Ref
+	vary []byte // the URL's Vary record when its objects are variants; never changed, only replaced
 }
 
-// insert adds a body, evicting least recently used objects until it fits.
-// It fails with ErrNoSpace when the bytes still referenced by evicted objects
-// leave no room.
-func (l *large) insert(url string, chunks [][]byte, size int64) (*Ref, error) {
+func newLarge(limit int64) *large {
+	return &large{limit: limit, byKey: make(map[string]*Ref), byURL: make(map[string]*urlRefs)}
+}
+
+// insert adds an object under key, replacing the one stored there and
+// evicting least recently used objects until it fits. vary is the URL's
+// Vary record when key is a variant key, else nil. It fails with ErrNoSpace
+// when the bytes still referenced by evicted objects leave no room.
+func (l *large) insert(url, key string, vary, entry []byte, chunks [][]byte, size int64) (*Ref, error) {
 	var cost int64
 	for _, c := range chunks {
 		cost += int64(cap(c))
@@ -114,6 +130,9 @@ func (l *large) insert(url string, chunks [][]byte, size int64) (*Ref, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if old := l.byKey[key]; old != nil {
+		l.unlink(old)
+	}
 	for l.used+cost > l.limit && l.tail != nil {
 		victim := l.tail
 		l.unlink(victim)
@@ -126,10 +145,19 @@ func (l *large) insert(url string, chunks [][]byte, size int64) (*Ref, error) {
 		return nil, ErrNoSpace
 	}
 	l.nextID++
-	r := &Ref{l: l, id: l.nextID, url: url, chunks: chunks, size: size, cost: cost, linked: true}
+	r := &Ref{l: l, id: l.nextID, key: key, url: url, entry: entry, chunks: chunks, size: size, cost: cost, linked: true}
+	binary.LittleEndian.PutUint64(entry[idOffset:], r.id)
 	l.used += cost
-	l.byID[r.id] = r
-	l.byURL[url] = append(l.byURL[url], r)
+	l.byKey[key] = r
+	u := l.byURL[url]
+	if u == nil {
+		u = &urlRefs{}
+		l.byURL[url] = u
+	}
+	u.refs = append(u.refs, r)
+	if vary != nil {
+		u.vary = vary
+	}
 	l.pushFront(r)
 	return r, nil
 }
@@ -141,20 +169,60 @@ func (l *large) full(cost int64) bool {
 	return l.used+cost > l.limit
 }
 
-// acquire returns the object with id, referenced and marked recently used,
-// or nil when it has been evicted.
-func (l *large) acquire(id uint64) *Ref {
+// get returns the object stored under key, referenced and marked recently
+// used, with its entry; or else, when key is a URL key whose objects are
+// variants, the URL's Vary record. It allocates nothing.
+func (l *large) get(key []byte) (r *Ref, entry, vary []byte) {
 	l.mu.Lock()
-	r := l.byID[id]
-	if r != nil {
+	defer l.mu.Unlock()
+	if r = l.byKey[string(key)]; r != nil {
 		r.refs++
 		if l.head != r {
 			l.unlist(r)
 			l.pushFront(r)
 		}
+		return r, r.entry, nil
+	}
+	if u := l.byURL[string(key)]; u != nil {
+		return nil, nil, u.vary
+	}
+	return nil, nil, nil
+}
+
+// varyOf returns the Vary record tier L holds for the URL key, or nil.
+func (l *large) varyOf(url []byte) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if u := l.byURL[string(url)]; u != nil {
+		return u.vary
+	}
+	return nil
+}
+
+// setVary replaces the Vary record of a URL that has objects in tier L.
+func (l *large) setVary(url []byte, rec []byte) {
+	l.mu.Lock()
+	if u := l.byURL[string(url)]; u != nil && u.vary != nil {
+		u.vary = rec
 	}
 	l.mu.Unlock()
-	return r
+}
+
+// update replaces the entry of the object under key with what fn returns
+// for the current one, when fn reports true. It reports whether it did.
+func (l *large) update(key []byte, fn func(entry []byte) ([]byte, bool)) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.byKey[string(key)]
+	if r == nil {
+		return false
+	}
+	e, ok := fn(r.entry)
+	if ok {
+		binary.LittleEndian.PutUint64(e[idOffset:], r.id)
+		r.entry = e
+	}
+	return ok
 }
 
 // release drops one reference, freeing an evicted object's bytes with the
@@ -172,48 +240,55 @@ func (l *large) release(r *Ref) {
 	}
 }
 
-// remove unlinks the object with id, if it is still there.
-func (l *large) remove(id uint64) {
+// remove unlinks the object stored under key, if there is one.
+func (l *large) remove(key []byte) {
 	l.mu.Lock()
-	if r := l.byID[id]; r != nil {
+	if r := l.byKey[string(key)]; r != nil {
 		l.unlink(r)
 	}
 	l.mu.Unlock()
 }
 
-// dropURL unlinks every object stored for url and returns how many there were.
+// dropURL unlinks every object stored for url, and its Vary record, and
+// returns how many objects there were.
 func (l *large) dropURL(url []byte) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	victims := append([]*Ref(nil), l.byURL[string(url)]...)
+	u := l.byURL[string(url)]
+	if u == nil {
+		return 0
+	}
+	victims := append([]*Ref(nil), u.refs...)
 	for _, r := range victims {
 		l.unlink(r)
 	}
 	return len(victims)
 }
 
-// unlink takes r out of the index and the LRU list. Its bytes are freed now
-// if nothing references it, or else by the last release.
+// unlink takes r out of the index and the LRU list, and the URL's Vary
+// record with its last object. Its bytes are freed now if nothing
+// references it, or else by the last release.
 func (l *large) unlink(r *Ref) {
 	if !r.linked {
 		return
 	}
 	r.linked = false
 	l.unlist(r)
-	delete(l.byID, r.id)
-	rs := l.byURL[r.url]
-	for i := range rs {
-		if rs[i] == r {
-			rs[i] = rs[len(rs)-1]
-			rs[len(rs)-1] = nil
-			rs = rs[:len(rs)-1]
-			break
+	delete(l.byKey, r.key)
+	if u := l.byURL[r.url]; u != nil {
+		rs := u.refs
+		for i := range rs {
+			if rs[i] == r {
+				rs[i] = rs[len(rs)-1]
+				rs[len(rs)-1] = nil
+				rs = rs[:len(rs)-1]
+				break
+			}
 		}
-	}
-	if len(rs) == 0 {
-		delete(l.byURL, r.url)
-	} else {
-		l.byURL[r.url] = rs
+		u.refs = rs
+		if len(rs) == 0 {
+			delete(l.byURL, r.url)
+		}
 	}
 	if r.refs == 0 {
 		l.used -= r.cost
@@ -250,7 +325,7 @@ func (l *large) unlist(r *Ref) {
 // stats adds tier L's figures to s.
 func (l *large) stats(s *Stats) {
 	l.mu.Lock()
-	s.LargeObjects = int64(len(l.byID))
+	s.LargeObjects = int64(len(l.byKey))
 	s.LargeBytes = l.used
 	s.LargePinnedBytes = l.pinned
 	s.LargeEvictions = l.evictions

@@ -80,8 +80,7 @@ const lookupBuf = 2048
 // served is what serving one object entry came to.
 type served struct {
 	d        Decision
-	dangling bool // the entry points at an evicted tier-L body
-	panicked any  // a panic of fn, raised again once the segment lock is free
+	panicked any // a panic of fn, raised again once the segment lock is free
 }
 
 // Lookup finds the response stored under key (from AppendKey) for req,
@@ -113,28 +112,41 @@ func (c *Cache) Lookup(key []byte, req *codec.Request, now time.Time, fn func(h 
 	vk := buf[:0]
 	vary := false
 	var res served
+	found := false
 	_ = c.fc.GetFn(key, func(v []byte) error {
+		found = true
 		if gen, names, ok := decodeVary(v); ok {
 			vary = true
 			vk = appendVariantKey(vk, gen, names, req)
 			return nil
 		}
-		res = c.serve(v, &rd, ns, fn)
+		res = c.serve(v, nil, &rd, ns, fn)
 		return nil
 	})
-	objKey := key
+	if !found {
+		r, entry, rec := c.large.get(key)
+		if r != nil {
+			res = c.serve(entry, r, &rd, ns, fn)
+		} else if gen, names, ok := decodeVary(rec); ok {
+			vary = true
+			vk = appendVariantKey(vk, gen, names, req)
+		}
+	}
 	if vary {
-		objKey = vk
-		_ = c.fc.GetFn(objKey, func(v []byte) error {
-			res = c.serve(v, &rd, ns, fn)
+		found = false
+		_ = c.fc.GetFn(vk, func(v []byte) error {
+			found = true
+			res = c.serve(v, nil, &rd, ns, fn)
 			return nil
 		})
+		if !found {
+			if r, entry, _ := c.large.get(vk); r != nil {
+				res = c.serve(entry, r, &rd, ns, fn)
+			}
+		}
 	}
 	if res.panicked != nil {
 		panic(res.panicked)
-	}
-	if res.dangling {
-		c.fc.Del(objKey)
 	}
 	if res.d == Miss && rd.Has(CCOnlyIfCached) {
 		res.d = OnlyIfCachedMiss
@@ -147,16 +159,20 @@ func (c *Cache) Lookup(key []byte, req *codec.Request, now time.Time, fn func(h 
 	return res.d
 }
 
-// serve decides on a stored object entry v and hands it to fn. It runs
-// under the entry's segment lock.
-func (c *Cache) serve(v []byte, rd *Directives, now int64, fn func(Hit, Decision)) (res served) {
+// serve decides on a stored object entry v and hands it to fn: a tier-S
+// entry under its segment lock, with r nil, or the entry of the tier-L
+// object r, which serve releases.
+func (c *Cache) serve(v []byte, r *Ref, rd *Directives, now int64, fn func(Hit, Decision)) (res served) {
 	defer func() {
 		if p := recover(); p != nil {
 			res.panicked = p
 		}
 	}()
+	if r != nil {
+		defer r.Release()
+	}
 	var m meta
-	if !decodeMeta(v, &m) {
+	if !decodeMeta(v, &m) || (m.largeID != 0) != (r != nil) {
 		return res
 	}
 	d, age, ttl := decide(&m, rd, now)
@@ -181,13 +197,7 @@ func (c *Cache) serve(v []byte, rd *Directives, now int64, fn func(Hit, Decision
 	if m.lmLen > 0 {
 		h.LastModified = hdr[m.lmOff : m.lmOff+m.lmLen]
 	}
-	if m.largeID != 0 {
-		r := c.large.acquire(m.largeID)
-		if r == nil {
-			res.dangling = true
-			return res
-		}
-		defer r.Release()
+	if r != nil {
 		h.Large = r
 	} else {
 		h.Body = entryBody(v, &m)
