@@ -30,6 +30,11 @@ func (c *Cache) Admission() *admission.Policy {
 // vote: the learner's prediction stands in for the requests it has not had
 // yet, and the prefetcher's own budget bounds what it brings in.
 func (c *Cache) admits(w *Writer, size int64, large bool, cost int64) bool {
+	if large && c.large.policy == PolicyEdge {
+		// Tier L weighs the object against its victims itself, at insert
+		// (and here for an early vote).
+		return w.admitted || c.large.admits(size, cost)
+	}
 	if !c.admit.Enabled() || w.prefetch || w.admitted {
 		return true
 	}
@@ -47,7 +52,7 @@ func (c *Cache) admits(w *Writer, size int64, large bool, cost int64) bool {
 // arrives, so that a refused one is neither buffered nor reported as
 // stored. An object admitted here is not asked again at Commit.
 func (c *Cache) admitsAtStart(w *Writer) bool {
-	if !c.admit.Enabled() {
+	if !c.admit.Enabled() && c.large.policy != PolicyEdge {
 		return true
 	}
 	cost := w.length // chunks of a known length are allocated to fit

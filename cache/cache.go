@@ -35,6 +35,11 @@ type Options struct {
 	// HeuristicMax caps heuristic freshness. If zero, 24 hours is used.
 	HeuristicMax time.Duration
 
+	// Policy is tier L's replacement policy. The zero value is PolicyLRU.
+	// Under PolicyEdge, tier L admits by its own cost-benefit test and
+	// Admission votes on tier-S objects only.
+	Policy Policy
+
 	// Admission decides which new objects may displace stored ones once a
 	// tier is full. Nil (or a disabled policy) stores every storable object
 	// that fits, evicting least recently used ones as needed.
@@ -120,7 +125,7 @@ func New(o Options) *Cache {
 		smallMax = maxSmallEntry
 	}
 	c := &Cache{
-		large:            newLarge(o.LargeMemory),
+		large:            newLarge(o.LargeMemory, o.Policy),
 		memory:           o.Memory,
 		smallMax:         smallMax,
 		maxObject:        o.MaxObject,
@@ -170,6 +175,7 @@ type Stats struct {
 	LargeBytes       int64 // tier-L bytes held, including evicted objects still referenced
 	LargePinnedBytes int64 // of LargeBytes: evicted objects waiting for their last Release
 	LargeEvictions   int64 // tier-L objects evicted to make room
+	LargeRefused     int64 // tier-L objects PolicyEdge found worth less than what they would evict
 
 	Hits     int64 // lookups that found a usable or revalidatable object
 	Misses   int64 // lookups that found nothing (including only-if-cached 504s)

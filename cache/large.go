@@ -3,6 +3,7 @@ package cache
 import (
 	"encoding/binary"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -36,10 +37,13 @@ type Ref struct {
 	cost   int64 // bytes accounted: the capacity of the chunks
 
 	// Guarded by l.mu.
-	entry      []byte // metadata and header block; replaced whole by Freshen
-	refs       int32
-	linked     bool // in the index and on the LRU list
-	prev, next *Ref // LRU list neighbours
+	entry   []byte // metadata and header block; replaced whole by Freshen
+	refs    int32
+	linked  bool    // in the index and in the heap
+	heapIdx int     // index in l.heap, -1 when not in it
+	prio    float64 // eviction order, lowest first (large_policy.go)
+	uses    float64 // PolicyEdge: requests while stored
+	sizePow float64 // PolicyEdge: size^edgeBeta
 }
 
 // Size returns the body length.
@@ -100,8 +104,12 @@ type large struct {
 	nextID    uint64
 	byKey     map[string]*Ref
 	byURL     map[string]*urlRefs
-	head      *Ref // most recently used
-	tail      *Ref // least recently used: evicted first
+	policy    Policy
+	heap      []*Ref  // linked objects, lowest priority (evicted first) at the root
+	victims   []*Ref  // scratch for makeRoom
+	age       float64 // PolicyEdge: GreedyDual's L, the priority of the last object evicted
+	tick      uint64  // PolicyLRU: uses so far
+	refused   int64   // objects PolicyEdge did not admit
 	evictions int64
 	onEvict   func(urlHash uint64) // told of each object evicted for room; may be nil
 }
@@ -112,14 +120,19 @@ type urlRefs struct {
 	vary []byte // the URL's Vary record when its objects are variants; never changed, only replaced
 }
 
-func newLarge(limit int64) *large {
-	return &large{limit: limit, byKey: make(map[string]*Ref), byURL: make(map[string]*urlRefs)}
+func newLarge(limit int64, policy Policy) *large {
+	return &large{limit: limit, policy: policy, byKey: make(map[string]*Ref), byURL: make(map[string]*urlRefs)}
 }
 
+// hashURL is the hash the admission policy knows a URL key by.
+func hashURL(url string) uint64 { return xxhash.Sum64String(url) }
+
 // insert adds an object under key, replacing the one stored there and
-// evicting least recently used objects until it fits. vary is the URL's
-// Vary record when key is a variant key, else nil. It fails with ErrNoSpace
-// when the bytes still referenced by evicted objects leave no room.
+// evicting objects in the policy's order until it fits. vary is the URL's
+// Vary record when key is a variant key, else nil. It fails with
+// ErrNotAdmitted when PolicyEdge finds the object worth less than what it
+// would evict, and with ErrNoSpace when the bytes still referenced by
+// evicted objects leave no room.
 func (l *large) insert(url, key string, vary, entry []byte, chunks [][]byte, size int64) (*Ref, error) {
 	var cost int64
 	for _, c := range chunks {
@@ -130,22 +143,26 @@ func (l *large) insert(url, key string, vary, entry []byte, chunks [][]byte, siz
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	var uses float64
 	if old := l.byKey[key]; old != nil {
+		uses = old.uses // a refetch keeps its object's count
 		l.unlink(old)
 	}
-	for l.used+cost > l.limit && l.tail != nil {
-		victim := l.tail
-		l.unlink(victim)
-		l.evictions++
-		if l.onEvict != nil {
-			l.onEvict(xxhash.Sum64String(victim.url))
-		}
+	r := &Ref{l: l, key: key, url: url, entry: entry, chunks: chunks, size: size, cost: cost, heapIdx: -1}
+	l.initPrio(r)
+	if uses > 0 && l.policy == PolicyEdge {
+		r.uses = uses
+		r.prio = l.age + r.uses/r.sizePow
+	}
+	if l.used+cost > l.limit && !l.makeRoom(cost, r.prio, false) {
+		l.refused++
+		return nil, ErrNotAdmitted
 	}
 	if l.used+cost > l.limit {
 		return nil, ErrNoSpace
 	}
 	l.nextID++
-	r := &Ref{l: l, id: l.nextID, key: key, url: url, entry: entry, chunks: chunks, size: size, cost: cost, linked: true}
+	r.id, r.linked = l.nextID, true
 	binary.LittleEndian.PutUint64(entry[idOffset:], r.id)
 	l.used += cost
 	l.byKey[key] = r
@@ -158,8 +175,25 @@ func (l *large) insert(url, key string, vary, entry []byte, chunks [][]byte, siz
 	if vary != nil {
 		u.vary = vary
 	}
-	l.pushFront(r)
+	l.push(r)
 	return r, nil
+}
+
+// admits reports whether an object of size bytes taking cost would be
+// stored now: always under PolicyLRU or with room; under PolicyEdge only if
+// it outranks everything it would evict.
+func (l *large) admits(size, cost int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.policy != PolicyEdge || l.used+cost <= l.limit {
+		return true
+	}
+	p := l.age + 1/math.Pow(float64(max(size, 1)), edgeBeta)
+	if !l.makeRoom(cost, p, true) {
+		l.refused++
+		return false
+	}
+	return true
 }
 
 // full reports whether adding cost bytes would evict stored objects.
@@ -177,10 +211,7 @@ func (l *large) get(key []byte) (r *Ref, entry, vary []byte) {
 	defer l.mu.Unlock()
 	if r = l.byKey[string(key)]; r != nil {
 		r.refs++
-		if l.head != r {
-			l.unlist(r)
-			l.pushFront(r)
-		}
+		l.touch(r)
 		return r, r.entry, nil
 	}
 	if u := l.byURL[string(key)]; u != nil {
@@ -273,7 +304,9 @@ func (l *large) unlink(r *Ref) {
 		return
 	}
 	r.linked = false
-	l.unlist(r)
+	if r.heapIdx >= 0 {
+		l.removeAt(r.heapIdx)
+	}
 	delete(l.byKey, r.key)
 	if u := l.byURL[r.url]; u != nil {
 		rs := u.refs
@@ -297,31 +330,6 @@ func (l *large) unlink(r *Ref) {
 	}
 }
 
-func (l *large) pushFront(r *Ref) {
-	r.prev, r.next = nil, l.head
-	if l.head != nil {
-		l.head.prev = r
-	}
-	l.head = r
-	if l.tail == nil {
-		l.tail = r
-	}
-}
-
-func (l *large) unlist(r *Ref) {
-	if r.prev != nil {
-		r.prev.next = r.next
-	} else {
-		l.head = r.next
-	}
-	if r.next != nil {
-		r.next.prev = r.prev
-	} else {
-		l.tail = r.prev
-	}
-	r.prev, r.next = nil, nil
-}
-
 // stats adds tier L's figures to s.
 func (l *large) stats(s *Stats) {
 	l.mu.Lock()
@@ -329,5 +337,6 @@ func (l *large) stats(s *Stats) {
 	s.LargeBytes = l.used
 	s.LargePinnedBytes = l.pinned
 	s.LargeEvictions = l.evictions
+	s.LargeRefused = l.refused
 	l.mu.Unlock()
 }

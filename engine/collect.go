@@ -20,6 +20,7 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		emit("cache_lookups_total", "Cache lookups by result.", "counter", float64(c.Hits), "result", "hit")
 		emit("cache_lookups_total", "Cache lookups by result.", "counter", float64(c.Misses), "result", "miss")
 		emit("cache_stores_total", "Objects stored.", "counter", float64(c.Stores))
+		emit("cache_large_refused_total", "Large objects the edge policy did not store: worth less than what they would evict.", "counter", float64(c.LargeRefused))
 	}
 	if a := s.cache.Admission(); a.Enabled() {
 		st := a.Stats()

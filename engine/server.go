@@ -95,7 +95,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		if heuristic == 0 {
 			heuristic = -1 // 0 in the file turns heuristic freshness off
 		}
+		policy := cache.PolicyEdge
+		if cfg.Cache.Policy == config.CachePolicyLRU {
+			policy = cache.PolicyLRU
+		}
 		c = cache.New(cache.Options{
+			Policy:           policy,
 			Memory:           int64(cfg.Cache.Memory),
 			LargeMemory:      int64(cfg.Cache.LargeMemory),
 			MaxObject:        int64(cfg.Cache.MaxObject),

@@ -222,6 +222,12 @@ func (t Tunnel) Allows(port int) bool {
 	return slices.Contains(*t.AllowedPorts, port)
 }
 
+// The values of cache.policy.
+const (
+	CachePolicyEdge = "edge"
+	CachePolicyLRU  = "lru"
+)
+
 // Cache sizes and tunes the response cache.
 type Cache struct {
 	// Enabled turns caching on; with it off every request goes to the
@@ -243,6 +249,11 @@ type Cache struct {
 	HeuristicPercent *int `yaml:"heuristic_percent"`
 	// HeuristicMax caps a heuristic freshness lifetime. If zero, 24h is used.
 	HeuristicMax Duration `yaml:"heuristic_max"`
+	// Policy is the large-object tier's replacement policy: "edge"
+	// (GreedyDual with priority refs/size^0.8 and aging; a new object is
+	// stored only if it outranks everything it would evict) or "lru". If
+	// empty, "edge" is used.
+	Policy string `yaml:"policy"`
 	// Admission turns on the admission policy: once a memory tier is full, a
 	// new object displaces stored ones only if a frequency sketch says it is
 	// likely to be requested again (more requests for bigger objects), and

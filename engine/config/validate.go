@@ -124,6 +124,13 @@ func (c *Config) Validate() error {
 	if k.MaxObject > k.LargeMemory {
 		return invalid("cache.max_object", "%s is larger than cache.large_memory (%s)", k.MaxObject, k.LargeMemory)
 	}
+	switch k.Policy {
+	case "":
+		k.Policy = CachePolicyEdge
+	case CachePolicyEdge, CachePolicyLRU:
+	default:
+		return invalid("cache.policy", "%q is not a policy (edge or lru)", k.Policy)
+	}
 	if k.HeuristicPercent == nil {
 		k.HeuristicPercent = new(10)
 	}

@@ -113,7 +113,8 @@ func replay(ctx context.Context, bin, path, addr string, concurrency int, serial
 	var stdout, stderr bytes.Buffer
 	args := []string{"-log", path, "-proxy", addr, "-bind-clients", "-json", "-concurrency", strconv.Itoa(concurrency)}
 	if serial {
-		args = append(args, "-serial")
+		// The sweep replays exactly what the simulator reads.
+		args = append(args, "-serial", "-largest")
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

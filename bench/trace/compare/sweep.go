@@ -46,11 +46,17 @@ func parsePercents(list string) ([]float64, error) {
 }
 
 // splitBudget gives a proxy of capacity bytes its cache keys: tier S a
-// quarter (at least cache.memory's 1 MiB floor), tier L the rest (at least
-// 1 MiB), and max_object set to large_memory so small caches are valid.
-func splitBudget(capacity int64) cacheSizes {
+// quarter (at least cache.memory's 1 MiB floor), or with the edge policy
+// the 1 MiB floor alone (on a log like blog-2016 tier S, objects up to
+// memory/1024, takes well under 1% of the bytes), tier L the rest (at
+// least 1 MiB), and max_object set to large_memory so small caches are
+// valid.
+func splitBudget(capacity int64, policy string) cacheSizes {
 	const mib = 1 << 20
 	mem := max(capacity/4, mib)
+	if policy == "edge" {
+		mem = mib
+	}
 	large := max(capacity-mem, mib)
 	b := func(n int64) string { return strconv.FormatInt(n, 10) }
 	return cacheSizes{Memory: b(mem), LargeMemory: b(large), MaxObject: b(large)}
@@ -85,7 +91,7 @@ func sweep(ctx context.Context, o options, bins binaries, dir string, vs []varia
 		for _, p := range pcts {
 			capacity := int64(float64(t.Bytes) * p / 100)
 			oo := o
-			oo.cache = splitBudget(capacity)
+			oo.cache = splitBudget(capacity, v.Policy)
 			vv := v
 			vv.Name = fmt.Sprintf("%s-%g", v.Name, p)
 			log.Printf("compare: %s at %g%% (%s): replaying %s", v.Name, p, mib(capacity), o.log)
@@ -128,7 +134,7 @@ func simName(policy string) string {
 
 // writeSweep writes the table.
 func writeSweep(w io.Writer, path string, requests, objects int, bytes int64, pcts []float64, rows []sweepRow) error {
-	fmt.Fprintf(w, "Trace: %s: %d requests, %d objects, %s distinct. Replays serial (-serial), tier S a quarter of each size (at least 1 MiB).\n\n",
+	fmt.Fprintf(w, "Trace: %s: %d requests, %d objects, %s distinct. Replays serial, of what the simulator reads (replay -serial -largest: every 200 and 304 a 200 of the URL's largest size), tier S a quarter of each size (edge: 1 MiB), at least 1 MiB.\n\n",
 		filepath.Base(path), requests, objects, mib(bytes))
 	var sz []string
 	for _, p := range pcts {

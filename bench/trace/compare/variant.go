@@ -10,17 +10,20 @@ import (
 // only in admission and prefetching; everything else is the same.
 type variant struct {
 	Name      string
-	Admission bool // cache.admission
-	Prefetch  bool // prefetch.enabled
+	Policy    string // cache.policy
+	Admission bool   // cache.admission
+	Prefetch  bool   // prefetch.enabled
 }
 
 // variants are the configurations -configs may name. "lru" is the baseline
 // the byte hit ratios are divided by.
 var variants = []variant{
-	{Name: "lru"},
-	{Name: "admission", Admission: true},
-	{Name: "admission+prefetch", Admission: true, Prefetch: true},
-	{Name: "lru+prefetch", Prefetch: true},
+	{Name: "lru", Policy: "lru"},
+	{Name: "admission", Policy: "lru", Admission: true},
+	{Name: "admission+prefetch", Policy: "lru", Admission: true, Prefetch: true},
+	{Name: "lru+prefetch", Policy: "lru", Prefetch: true},
+	{Name: "edge", Policy: "edge", Admission: true},
+	{Name: "edge+prefetch", Policy: "edge", Admission: true, Prefetch: true},
 }
 
 // baseline is the name of the variant the others are compared with.
@@ -85,8 +88,8 @@ func proxyConfig(v variant, c cacheSizes, listen, admin, accessLog string) strin
 	}
 	fmt.Fprintf(&b, "log: {format: squid, path: %s}\n", strconv.Quote(accessLog))
 	b.WriteString("timeouts: {drain: 2s}\n")
-	fmt.Fprintf(&b, "cache: {memory: %s, large_memory: %s, max_object: %s, admission: %t}\n",
-		c.Memory, c.LargeMemory, c.MaxObject, v.Admission)
+	fmt.Fprintf(&b, "cache: {memory: %s, large_memory: %s, max_object: %s, policy: %s, admission: %t}\n",
+		c.Memory, c.LargeMemory, c.MaxObject, v.Policy, v.Admission)
 	b.WriteString("refresh_ahead: {enabled: false}\n")
 	if v.Prefetch {
 		fmt.Fprintf(&b, "prefetch: %s\n", prefetchSettings)

@@ -29,6 +29,10 @@ type Config struct {
 	// its client: with a proxy that does nothing in the background the
 	// result is the same on every run.
 	Serial bool
+	// Largest replays the log as the simulator (bench/trace/sim) reads
+	// it: every 200 and 304 a 200 of the URL's largest logged size, other
+	// lines left out.
+	Largest bool
 	// Speed replays on the log's own time scale, compressed by Speed (10:
 	// ten logged seconds take one): each request waits for its logged
 	// time. Zero sends as fast as the proxy answers.
@@ -103,6 +107,32 @@ func loadTrace(path string) (*trace, error) {
 	return t, nil
 }
 
+// largest rewrites t as the simulator reads the log: every 200 and 304 a
+// 200 of the URL's largest logged size (a 304 before any 200 of its URL is
+// left out, as tracelog.Cacheable does), every other line left out.
+func (t *trace) largest() {
+	size := make(map[string]int64)
+	for _, q := range t.requests {
+		if q.status == 200 && q.size > 0 {
+			size[q.path] = max(size[q.path], q.size)
+		}
+	}
+	seen := make(map[string]bool)
+	out := t.requests[:0]
+	for _, q := range t.requests {
+		switch {
+		case q.status == 200 && q.size > 0:
+			seen[q.path] = true
+		case q.status == 304 && seen[q.path]:
+		default:
+			continue
+		}
+		q.status, q.size, q.full = 200, size[q.path], size[q.path]
+		out = append(out, q)
+	}
+	t.requests = out
+}
+
 // originPath maps a logged URL to a request URI of the synthetic origin: an
 // absolute URL http://host/path?q becomes /host/path?q; an origin-form URL
 // (Common Log Format of a server) is kept. Bytes a request target may not
@@ -172,6 +202,9 @@ func Run(c Config) (*Result, error) {
 	t, err := loadTrace(c.Log)
 	if err != nil {
 		return nil, err
+	}
+	if c.Largest {
+		t.largest()
 	}
 	if c.BindClients && len(t.clients) > 65535 {
 		return nil, errTooManyClients
