@@ -35,6 +35,11 @@ type Options struct {
 	// HeuristicMax caps heuristic freshness. If zero, 24 hours is used.
 	HeuristicMax time.Duration
 
+	// RefreshRules give heuristic freshness by URL, as Squid's
+	// refresh_pattern does; the first rule whose pattern matches a URL key
+	// applies. URLs no rule matches get HeuristicPercent and HeuristicMax.
+	RefreshRules []RefreshRule
+
 	// Policy is tier L's replacement policy. The zero value is PolicyLRU.
 	// Under PolicyEdge, tier L admits by its own cost-benefit test and
 	// Admission votes on tier-S objects only.
@@ -75,6 +80,7 @@ type Cache struct {
 
 	heuristicPercent int
 	heuristicMax     time.Duration
+	refreshRules     []RefreshRule
 	admit            *admission.Policy
 
 	gen   atomic.Uint64 // last Vary-record generation handed out; never reused
@@ -131,6 +137,7 @@ func New(o Options) *Cache {
 		maxObject:        o.MaxObject,
 		heuristicPercent: o.HeuristicPercent,
 		heuristicMax:     o.HeuristicMax,
+		refreshRules:     o.RefreshRules,
 		admit:            o.Admission,
 	}
 	if c.admit.Enabled() {

@@ -13,6 +13,7 @@ const (
 	flagNoCache    = 1 << iota // response no-cache: revalidate before every use
 	flagNoStale                // must-revalidate, proxy-revalidate or s-maxage: never serve stale
 	flagPrefetched             // stored by a prefetch, not by a client's request
+	flagImmutable              // an immutable refresh rule matched: a client's reload does not revalidate
 )
 
 // metaSize is the length of the fixed object metadata. Integers are little

@@ -214,6 +214,10 @@ func decide(m *meta, rd *Directives, now int64) (d Decision, age, ttl int64) {
 	age = currentAge(m, now)
 	ttl = m.lifetime - age
 	switch {
+	case m.flags&flagImmutable != 0 && ttl > 0 && m.flags&flagNoCache == 0:
+		// An immutable refresh rule: the URL names one version forever,
+		// so a client's reload has nothing to learn from the origin.
+		return Fresh, age, ttl
 	case rd.Has(CCNoCache) || m.flags&flagNoCache != 0:
 		return StaleRevalidate, age, ttl
 	case rd.Has(CCMaxAge) && age > int64(rd.MaxAge)*sec:

@@ -30,13 +30,13 @@ func (c *Cache) Freshen(key []byte, req *codec.Request, m *Meta) bool {
 		if !ok {
 			return nil, false, 0
 		}
-		nv, replace := c.freshened(v, objKey, m, true)
+		nv, replace := c.freshened(v, key, objKey, m, true)
 		updated = replace
 		return nv, replace, 0
 	})
 	if !found {
 		updated = c.large.update(objKey, func(v []byte) ([]byte, bool) {
-			return c.freshened(v, objKey, m, false)
+			return c.freshened(v, key, objKey, m, false)
 		})
 	}
 	return updated
@@ -45,7 +45,7 @@ func (c *Cache) Freshen(key []byte, req *codec.Request, m *Meta) bool {
 // freshened returns the object entry v updated by the 304 m, as Freshen
 // describes, and whether it applies. small says v is a tier-S entry, which
 // must still fit freecache with its body.
-func (c *Cache) freshened(v, objKey []byte, m *Meta, small bool) ([]byte, bool) {
+func (c *Cache) freshened(v, url, objKey []byte, m *Meta, small bool) ([]byte, bool) {
 	var om meta
 	if !decodeMeta(v, &om) {
 		return nil, false
@@ -59,7 +59,7 @@ func (c *Cache) freshened(v, objKey []byte, m *Meta, small bool) ([]byte, bool) 
 	var d Directives
 	headerDirectives(merged, &d)
 	nm := om
-	c.objectMeta(int(om.status), &d, merged, t, &nm)
+	c.objectMeta(url, int(om.status), &d, merged, t, &nm)
 	var k block
 	for i := range merged {
 		k.add(merged[i].Name, merged[i].Value)

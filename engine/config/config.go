@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"regexp"
 	"slices"
 
 	"edgeproxy/engine/acl"
@@ -260,11 +261,48 @@ type Cache struct {
 	// an object evicted lately comes back with one request fewer. If nil,
 	// true is used.
 	Admission *bool `yaml:"admission"`
+	// RefreshRules give heuristic freshness by URL, like Squid's
+	// refresh_pattern: the first rule whose pattern matches a request's
+	// URL (scheme://host[:port]/path?query) sets the freshness of a
+	// response without an explicit expiry. If empty, HeuristicPercent and
+	// HeuristicMax apply to every URL.
+	RefreshRules []RefreshRule `yaml:"refresh_rules"`
 	// Dirs are the disk tier's directories, one per disk. Objects stored in
 	// memory are also written to disk, and objects larger than MaxObject
 	// (up to a quarter of a directory's size) go to disk only. If empty,
 	// the cache lives in memory only.
 	Dirs []CacheDir `yaml:"dirs"`
+}
+
+// RefreshRule is one entry of cache.refresh_rules.
+type RefreshRule struct {
+	// Pattern is a regular expression (Go's RE2 syntax) matched against
+	// the URL. Required.
+	Pattern string `yaml:"pattern"`
+	// IgnoreCase matches the pattern without regard to case (Squid's -i).
+	IgnoreCase bool `yaml:"ignore_case"`
+	// Min is the lifetime of a response without Last-Modified, and the
+	// least lifetime of one with it.
+	Min Duration `yaml:"min"`
+	// Percent of the time since Last-Modified is the lifetime of a
+	// response with it, from 0 to 100.
+	Percent int `yaml:"percent"`
+	// Max caps the lifetime; it must be at least Min.
+	Max Duration `yaml:"max"`
+	// Immutable makes every matching response fresh for Max, whatever
+	// its own expiry says, and makes a client's reload (no-cache,
+	// max-age=0) answer from the cache: for URLs that name one version
+	// forever, such as .deb packages.
+	Immutable bool `yaml:"immutable"`
+}
+
+// Regexp compiles the rule's pattern; Validate has checked that it does.
+func (r *RefreshRule) Regexp() (*regexp.Regexp, error) {
+	p := r.Pattern
+	if r.IgnoreCase {
+		p = "(?i)" + p
+	}
+	return regexp.Compile(p)
 }
 
 // CacheDir is one directory of the disk tier.
