@@ -153,7 +153,10 @@ func TestAdmissionPrefetchIsVotedOn(t *testing.T) {
 		if d := c.Lookup(AppendKey(nil, req), req, t0, func(h Hit, _ Decision) { pre = h.Prefetched }); d != Fresh || !pre {
 			t.Fatalf("policy %d: decision %v, prefetched %v: want a fresh prefetched hit", policy, d, pre)
 		}
-		for i := range 4 {
+		// Fill tier L: under PolicyEdge it also holds the part of tier S's
+		// memory that tier S has not used.
+		n := int(c.Stats().LargeLimit>>20) - 1
+		for i := range n {
 			u := fmt.Sprintf("http://h/o%d", i)
 			for range 3 {
 				request(c, u, 1)

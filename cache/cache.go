@@ -41,6 +41,11 @@ type Options struct {
 	RefreshRules []RefreshRule
 
 	// Policy is tier L's replacement policy. The zero value is PolicyLRU.
+	// Under PolicyEdge the two tiers also share one budget: tier L may
+	// hold, beyond LargeMemory, the part of Memory that tier S has not
+	// written yet. freecache allocates Memory at once but writes its ring
+	// from the start, so pages it has not reached take no memory; tier L
+	// gives the bytes back, evicting at once, as tier S writes them.
 	// Under PolicyEdge, tier L admits by its own cost-benefit test and
 	// Admission votes on tier-S objects only.
 	Policy Policy
@@ -82,6 +87,8 @@ type Cache struct {
 	heuristicMax     time.Duration
 	refreshRules     []RefreshRule
 	admit            *admission.Policy
+
+	smallWritten atomic.Int64 // bytes written into freecache: an upper bound on the part of its ring in use
 
 	gen   atomic.Uint64 // last Vary-record generation handed out; never reused
 	clock clock         // freecache's time source
@@ -143,10 +150,31 @@ func New(o Options) *Cache {
 	if c.admit.Enabled() {
 		c.large.onEvict = c.admit.Evicted
 	}
+	if o.Policy == PolicyEdge {
+		c.large.setBorrow(o.Memory)
+	}
 	c.clock.advance(time.Now().Unix())
 	c.fc = freecache.NewCacheCustomTimer(int(o.Memory), &c.clock)
 	c.flights.init()
 	return c
+}
+
+// freecacheEntryHeader is the header freecache writes before each entry's
+// key and value.
+const freecacheEntryHeader = 24
+
+// wroteSmall counts an entry of n bytes (key and value) written into
+// freecache and, under PolicyEdge, takes the bytes it may now be using
+// back from tier L.
+func (c *Cache) wroteSmall(n int) {
+	before := c.smallWritten.Load()
+	if before >= c.memory {
+		return
+	}
+	after := c.smallWritten.Add(int64(n + freecacheEntryHeader))
+	if c.large.policy == PolicyEdge {
+		c.large.setBorrow(c.memory - after)
+	}
 }
 
 // clock is freecache's time source, in unix seconds: the latest second that a
@@ -179,6 +207,7 @@ type Stats struct {
 	SmallEvictions int64 // freecache entries evicted or moved by its LRU
 
 	LargeObjects     int64 // tier-L objects in the index
+	LargeLimit       int64 // tier-L bytes allowed now: LargeMemory, plus under PolicyEdge the part of Memory tier S has not yet written
 	LargeBytes       int64 // tier-L bytes held, including evicted objects still referenced
 	LargePinnedBytes int64 // of LargeBytes: evicted objects waiting for their last Release
 	LargeEvictions   int64 // tier-L objects evicted to make room

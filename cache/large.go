@@ -98,9 +98,10 @@ func (r *Ref) Release() { r.l.release(r) }
 // stays reachable when freecache loses the record.
 type large struct {
 	mu        sync.Mutex // guards every field below and the guarded fields of every Ref
-	limit     int64
-	used      int64 // bytes of objects not yet freed: linked, or evicted and still referenced
-	pinned    int64 // of used: evicted objects waiting for their last Release
+	limit     int64      // base plus what tier L may borrow from tier S
+	base      int64      // LargeMemory
+	used      int64      // bytes of objects not yet freed: linked, or evicted and still referenced
+	pinned    int64      // of used: evicted objects waiting for their last Release
 	nextID    uint64
 	byKey     map[string]*Ref
 	byURL     map[string]*urlRefs
@@ -121,7 +122,26 @@ type urlRefs struct {
 }
 
 func newLarge(limit int64, policy Policy) *large {
-	return &large{limit: limit, policy: policy, byKey: make(map[string]*Ref), byURL: make(map[string]*urlRefs)}
+	return &large{limit: limit, base: limit, policy: policy, byKey: make(map[string]*Ref), byURL: make(map[string]*urlRefs)}
+}
+
+// setBorrow lets tier L hold base+borrow bytes, evicting in the policy's
+// order at once when it holds more.
+func (l *large) setBorrow(borrow int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.limit = l.base + max(borrow, 0)
+	for l.used > l.limit && len(l.heap) > 0 {
+		v := l.pop()
+		if l.policy == PolicyEdge {
+			l.age = max(l.age, v.prio)
+		}
+		l.unlink(v)
+		l.evictions++
+		if l.onEvict != nil {
+			l.onEvict(hashURL(v.url))
+		}
+	}
 }
 
 // hashURL is the hash the admission policy knows a URL key by.
@@ -334,6 +354,7 @@ func (l *large) unlink(r *Ref) {
 func (l *large) stats(s *Stats) {
 	l.mu.Lock()
 	s.LargeObjects = int64(len(l.byKey))
+	s.LargeLimit = l.limit
 	s.LargeBytes = l.used
 	s.LargePinnedBytes = l.pinned
 	s.LargeEvictions = l.evictions

@@ -47,6 +47,7 @@ func (c *Cache) store(w *Writer) error {
 		if err := c.fc.Set(objKey, value, 0); err != nil {
 			return ErrTooLarge
 		}
+		c.wroteSmall(len(objKey) + len(value))
 		c.large.remove(objKey)
 		if c.admit.Enabled() {
 			// freecache evicts silently: the ghost list learns of a
@@ -99,6 +100,7 @@ func (c *Cache) varyRecord(key, names []byte) (uint64, error) {
 	if err != nil {
 		return 0, ErrTooLarge
 	}
+	c.wroteSmall(len(key) + varySize + len(names))
 	// An object stored under the URL key itself is replaced by the record.
 	c.large.remove(key)
 	if lok && (lgen != gen || !bytes.Equal(lnames, names)) {

@@ -25,6 +25,7 @@ func (c *Cache) Freshen(key []byte, req *codec.Request, m *Meta) bool {
 	c.clock.advance(time.Now().Unix())
 	updated := false
 	found := false
+	written := 0
 	_, _, _ = c.fc.Update(objKey, func(v []byte, ok bool) ([]byte, bool, int) {
 		found = ok
 		if !ok {
@@ -32,8 +33,12 @@ func (c *Cache) Freshen(key []byte, req *codec.Request, m *Meta) bool {
 		}
 		nv, replace := c.freshened(v, key, objKey, m, true)
 		updated = replace
+		written = len(nv)
 		return nv, replace, 0
 	})
+	if found && updated {
+		c.wroteSmall(len(objKey) + written)
+	}
 	if !found {
 		updated = c.large.update(objKey, func(v []byte) ([]byte, bool) {
 			return c.freshened(v, key, objKey, m, false)
