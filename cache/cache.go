@@ -96,6 +96,8 @@ type Cache struct {
 	hits   paddedCounter
 	misses paddedCounter
 	stores paddedCounter
+
+	prefetchStores atomic.Int64
 }
 
 // paddedCounter keeps a hot counter on a cache line of its own, so that
@@ -213,10 +215,14 @@ type Stats struct {
 	LargeEvictions   int64 // tier-L objects evicted to make room
 	LargeRefused     int64 // tier-L objects PolicyEdge found worth less than what they would evict
 
-	Hits     int64 // lookups that found a usable or revalidatable object
-	Misses   int64 // lookups that found nothing (including only-if-cached 504s)
-	Stores   int64 // objects committed
-	Inflight int64 // fills registered by Join and not yet finished
+	Hits   int64 // lookups that found a usable or revalidatable object
+	Misses int64 // lookups that found nothing (including only-if-cached 504s)
+	Stores int64 // objects committed
+	// PrefetchStores counts objects a prefetch stored; with the first hits
+	// on them (Hit.Prefetched) it gives the prefetches' precision, used
+	// before evicted.
+	PrefetchStores int64
+	Inflight       int64 // fills registered by Join and not yet finished
 }
 
 // Stats returns the current counters. It is safe to call at any time.
@@ -228,6 +234,7 @@ func (c *Cache) Stats() Stats {
 		Hits:           c.hits.Load(),
 		Misses:         c.misses.Load(),
 		Stores:         c.stores.Load(),
+		PrefetchStores: c.prefetchStores.Load(),
 		Inflight:       c.flights.count(),
 	}
 	c.large.stats(&s)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -35,6 +36,8 @@ type Ref struct {
 	chunks [][]byte // the body, each chunk but the last chunkSize long
 	size   int64
 	cost   int64 // bytes accounted: the capacity of the chunks
+
+	unusedPrefetch atomic.Bool // stored by a prefetch and not hit yet
 
 	// Guarded by l.mu.
 	entry   []byte // metadata and header block; replaced whole by Freshen
@@ -183,6 +186,7 @@ func (l *large) insert(url, key string, vary, entry []byte, chunks [][]byte, siz
 	}
 	l.nextID++
 	r.id, r.linked = l.nextID, true
+	r.unusedPrefetch.Store(entry[1]&flagPrefetched != 0)
 	binary.LittleEndian.PutUint64(entry[idOffset:], r.id)
 	l.used += cost
 	l.byKey[key] = r

@@ -65,12 +65,35 @@ type Hit struct {
 	// ETag and LastModified are the stored validators' values (views into
 	// Header), nil when absent.
 	ETag, LastModified []byte
-	// Prefetched reports an object stored by a prefetch (Writer.MarkPrefetch)
-	// and not fetched again for a client since.
+	// Prefetched reports an object stored by a prefetch (Meta.Prefetch)
+	// and not yet served to a client (ClaimPrefetch), nor fetched again
+	// for one.
 	Prefetched bool
+
+	flags *byte // Prefetched tier-S objects: the entry's flags byte, under the segment lock
 
 	modTime int64 // Last-Modified, else Date, in unix seconds (§4.3.2)
 	now     int64 // the lookup's clock, unix seconds
+}
+
+// ClaimPrefetch reports whether h is the first hit served to a client on an
+// object a prefetch stored, and marks that prefetch used: counting these
+// counts the prefetches used before they were evicted (issue 17). Call it
+// only inside the Lookup callback, and only for a hit that is served: a
+// tier-S entry's flag is cleared in place under its segment lock (a value
+// that wraps freecache's ring is a copy, so such an object may be claimed
+// twice: rare).
+func (h *Hit) ClaimPrefetch() bool {
+	switch {
+	case !h.Prefetched:
+		return false
+	case h.Large != nil:
+		return h.Large.unusedPrefetch.Swap(false)
+	case h.flags != nil && *h.flags&flagPrefetched != 0:
+		*h.flags &^= flagPrefetched
+		return true
+	}
+	return false
 }
 
 // lookupBuf is the stack space for a variant key; a Vary secondary key longer
@@ -190,6 +213,12 @@ func (c *Cache) serve(v []byte, r *Ref, rd *Directives, now int64, fn func(Hit, 
 		modTime:    m.modTime,
 		now:        now / int64(time.Second),
 		Prefetched: m.flags&flagPrefetched != 0,
+	}
+	switch {
+	case h.Prefetched && r != nil:
+		h.Prefetched = r.unusedPrefetch.Load()
+	case h.Prefetched:
+		h.flags = &v[1]
 	}
 	if m.etagLen > 0 {
 		h.ETag = hdr[m.etagOff : m.etagOff+m.etagLen]

@@ -66,6 +66,9 @@ func (c *Cache) store(w *Writer) error {
 		c.fc.Del(objKey)
 	}
 	c.stores.Add(1)
+	if w.prefetch {
+		c.prefetchStores.Add(1)
+	}
 	return nil
 }
 

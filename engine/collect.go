@@ -34,7 +34,10 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 	}
 	if p := s.pf; p != nil {
 		emitBudget(emit, "prefetch", "prefetches", p.budget)
-		emit("prefetch_hits_total", "Hits on objects a prefetch stored.", "counter", float64(p.hits.Load()))
+		emit("prefetch_hits_total", "Prefetched objects used before they were evicted: the first hit on each object a prefetch stored.", "counter", float64(p.hits.Load()))
+		if s.cache != nil {
+			emit("prefetch_stored_total", "Objects a prefetch stored (prefetch_hits_total / this is the precision).", "counter", float64(s.cache.Stats().PrefetchStores))
+		}
 		emit("prefetch_skipped_fresh_total", "Predicted objects already fresh in the cache.", "counter", float64(p.fresh.Load()))
 		emit("prefetch_skipped_unstorable_total", "Predicted objects not fetched because their last prefetch stored nothing.", "counter", float64(p.skipUnstorable.Load()))
 		emit("prefetch_skipped_schedule_total", "Predicted objects not fetched outside prefetch.schedule.", "counter", float64(p.offHours.Load()))

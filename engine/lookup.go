@@ -108,7 +108,7 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 		return
 	}
 	hs.served = true
-	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.Prefetched
+	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.ClaimPrefetch()
 	p := planHit(hs.r, &h, hs.ranges)
 	var mlen int64
 	var ctype []byte

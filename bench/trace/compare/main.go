@@ -63,7 +63,11 @@ func main() {
 	flag.StringVar(&o.sizes, "sizes", "", "with -log: cache sizes in percent of the log's distinct bytes (e.g. 1,5,10): print issue 17's table, simulated policies included")
 	flag.BoolVar(&o.serial, "serial", false, "replay serially, in log order (deterministic without prefetching); -sizes implies it")
 	flag.StringVar(&o.jsonOut, "json", "", "with -sizes: write every figure as JSON to this file")
+	threshold := flag.Float64("prefetch-threshold", 0, "prefetch.threshold of variants with prefetching (0: 0.3)")
 	flag.Parse()
+	if *threshold > 0 {
+		setPrefetchThreshold(*threshold)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

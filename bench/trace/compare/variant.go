@@ -73,7 +73,12 @@ type cacheSizes struct {
 // prefetchSettings is the prefetch block of a variant with prefetching:
 // the defaults of the example config, except a budget wide enough that a
 // replay running as fast as the proxy answers is not starved by it.
-const prefetchSettings = "{enabled: true, window: 16, threshold: 0.3, min_count: 2, max_bandwidth: 50MiB, max_concurrent: 8, max_load: 0.9}"
+var prefetchSettings = "{enabled: true, window: 16, threshold: 0.3, min_count: 2, max_bandwidth: 50MiB, max_concurrent: 8, max_load: 0.9}"
+
+// setPrefetchThreshold replaces the threshold of prefetchSettings.
+func setPrefetchThreshold(th float64) {
+	prefetchSettings = strings.Replace(prefetchSettings, "threshold: 0.3", "threshold: "+strconv.FormatFloat(th, 'g', -1, 64), 1)
+}
 
 // proxyConfig renders the YAML configuration of v. The access log goes to
 // accessLog, or nowhere if it is ""; refresh-ahead is off (so that only
