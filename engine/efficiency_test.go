@@ -306,6 +306,10 @@ func TestAdmissionKeepsPopularObjectsThroughTheProxy(t *testing.T) {
 				c.Cache.LargeMemory = 4 * config.MiB
 				c.Cache.MaxObject = 4 * config.MiB
 				c.Cache.Admission = new(admit)
+				// TinyLFU admission votes on tier L under the LRU
+				// policy; the edge policy admits by its own test
+				// (cache/large_policy_test.go).
+				c.Cache.Policy = config.CachePolicyLRU
 			})
 			popular := []string{o.URL + "/a.js", o.URL + "/b.js", o.URL + "/c.js"}
 			for range 4 {
