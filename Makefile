@@ -88,12 +88,22 @@ bench-go:
 		$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da bench/results/go-bench.txt bench/results/go-bench.new.txt; fi
 	@mv bench/results/go-bench.new.txt bench/results/go-bench.txt
 
-# bench-trace replays one generated trace through edgeproxy as plain LRU,
-# with admission, and with admission plus prefetching (issue 6); flags go in
-# TRACE_FLAGS, e.g. make bench-trace TRACE_FLAGS='-seed 2 -keep'.
+# bench-trace prints issue 17's table for the real log TRACE_LOG (the shared
+# blog-2016 log when it is there): HR and BHR at 1%, 5% and 10% of the log's
+# distinct bytes, for LRU, Squid's GDSF and LFUDA, Belady and the edge
+# policy simulated on the same input, and for edgeproxy replayed serially
+# as LRU, with admission, with the edge policy and with edge plus
+# prefetching. Without a log it replays a generated trace (issue 6). Flags
+# go in TRACE_FLAGS, e.g. make bench-trace TRACE_FLAGS='-keep'.
+TRACE_LOG ?= $(firstword $(wildcard ../shared/traces/blog-2016.squid.log.gz ../../shared/traces/blog-2016.squid.log.gz))
+TRACE_CONFIGS ?= lru,admission,edge,edge+prefetch
 .PHONY: bench-trace
 bench-trace:
+ifneq ($(TRACE_LOG),)
+	$(GO) run ./bench/trace/compare -log $(TRACE_LOG) -sizes 1,5,10 -configs $(TRACE_CONFIGS) $(TRACE_FLAGS)
+else
 	$(GO) run ./bench/trace/compare $(TRACE_FLAGS)
+endif
 
 fuzz:
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)

@@ -113,7 +113,7 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 		return
 	}
 	hs.served = true
-	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.Prefetched
+	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.ClaimPrefetch()
 	hs.ctype = append(hs.ctype[:0], fieldValue(h.Header, "Content-Type")...)
 	p := planHit(hs.r, &h, hs.ranges)
 	var mlen int64

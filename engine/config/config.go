@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"regexp"
 	"slices"
 
 	"edgeproxy/engine/acl"
@@ -358,6 +359,12 @@ func (g Gopher) Allows(port int) bool {
 	return slices.Contains(*g.AllowedPorts, port)
 }
 
+// The values of cache.policy.
+const (
+	CachePolicyEdge = "edge"
+	CachePolicyLRU  = "lru"
+)
+
 // Cache sizes and tunes the response cache.
 type Cache struct {
 	// Enabled turns caching on; with it off every request goes to the
@@ -384,6 +391,11 @@ type Cache struct {
 	HeuristicPercent *int `yaml:"heuristic_percent"`
 	// HeuristicMax caps a heuristic freshness lifetime. If zero, 24h is used.
 	HeuristicMax Duration `yaml:"heuristic_max"`
+	// Policy is the large-object tier's replacement policy: "edge"
+	// (GreedyDual with priority refs/size^0.8 and aging; a new object is
+	// stored only if it outranks everything it would evict) or "lru". If
+	// empty, "edge" is used.
+	Policy string `yaml:"policy"`
 	// Admission turns on the admission policy: once a memory tier is full, a
 	// new object displaces stored ones only if a frequency sketch says it is
 	// likely to be requested again (more requests for bigger objects), and
@@ -402,11 +414,49 @@ type Cache struct {
 	QuickAbortMin *Size `yaml:"quick_abort_min"`
 	QuickAbortMax *Size `yaml:"quick_abort_max"`
 	QuickAbortPct *int  `yaml:"quick_abort_pct"`
+
+	// RefreshRules give heuristic freshness by URL, like Squid's
+	// refresh_pattern: the first rule whose pattern matches a request's
+	// URL (scheme://host[:port]/path?query) sets the freshness of a
+	// response without an explicit expiry. If empty, HeuristicPercent and
+	// HeuristicMax apply to every URL.
+	RefreshRules []RefreshRule `yaml:"refresh_rules"`
 	// Dirs are the disk tier's directories, one per disk. Objects stored in
 	// memory are also written to disk, and objects larger than MaxObject
 	// (up to a quarter of a directory's size) go to disk only. If empty,
 	// the cache lives in memory only.
 	Dirs []CacheDir `yaml:"dirs"`
+}
+
+// RefreshRule is one entry of cache.refresh_rules.
+type RefreshRule struct {
+	// Pattern is a regular expression (Go's RE2 syntax) matched against
+	// the URL. Required.
+	Pattern string `yaml:"pattern"`
+	// IgnoreCase matches the pattern without regard to case (Squid's -i).
+	IgnoreCase bool `yaml:"ignore_case"`
+	// Min is the lifetime of a response without Last-Modified, and the
+	// least lifetime of one with it.
+	Min Duration `yaml:"min"`
+	// Percent of the time since Last-Modified is the lifetime of a
+	// response with it, from 0 to 100.
+	Percent int `yaml:"percent"`
+	// Max caps the lifetime; it must be at least Min.
+	Max Duration `yaml:"max"`
+	// Immutable makes every matching response fresh for Max, whatever
+	// its own expiry says, and makes a client's reload (no-cache,
+	// max-age=0) answer from the cache: for URLs that name one version
+	// forever, such as .deb packages.
+	Immutable bool `yaml:"immutable"`
+}
+
+// Regexp compiles the rule's pattern; Validate has checked that it does.
+func (r *RefreshRule) Regexp() (*regexp.Regexp, error) {
+	p := r.Pattern
+	if r.IgnoreCase {
+		p = "(?i)" + p
+	}
+	return regexp.Compile(p)
 }
 
 // CacheDir is one directory of the disk tier.

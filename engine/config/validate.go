@@ -169,6 +169,32 @@ func (c *Config) Validate() error {
 	if k.MaxObject > k.LargeMemory {
 		return invalid("cache.max_object", "%s is larger than cache.large_memory (%s)", k.MaxObject, k.LargeMemory)
 	}
+	for i := range k.RefreshRules {
+		r := &k.RefreshRules[i]
+		key := fmt.Sprintf("cache.refresh_rules[%d]", i)
+		if r.Pattern == "" {
+			return invalid(key+".pattern", "is required")
+		}
+		if _, err := r.Regexp(); err != nil {
+			return invalid(key+".pattern", "%q is not a regular expression: %v", r.Pattern, err)
+		}
+		if r.Percent < 0 || r.Percent > 100 {
+			return invalid(key+".percent", "%d is out of range (0 to 100)", r.Percent)
+		}
+		if r.Min < 0 || r.Max < 0 {
+			return invalid(key, "min and max may not be negative")
+		}
+		if r.Max < r.Min {
+			return invalid(key+".max", "%s is less than min (%s)", r.Max, r.Min)
+		}
+	}
+	switch k.Policy {
+	case "":
+		k.Policy = CachePolicyEdge
+	case CachePolicyEdge, CachePolicyLRU:
+	default:
+		return invalid("cache.policy", "%q is not a policy (edge or lru)", k.Policy)
+	}
 	if k.HeuristicPercent == nil {
 		k.HeuristicPercent = new(10)
 	}
