@@ -455,3 +455,21 @@ func TestFTPConnectRefused(t *testing.T) {
 		t.Fatalf("got %d %q, want 502 naming the refusal", status, body)
 	}
 }
+
+// Issue 16 with issue 17: cache.refresh_rules match ftp:// URLs as they
+// match http:// ones, so a file modified just now (no heuristic lifetime
+// of its own) is kept for the rule's minimum.
+func TestFTPRefreshRules(t *testing.T) {
+	f := startFTPServer(t, true)
+	if err := os.WriteFile(filepath.Join(f.anon, "new.txt"), []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rules := "cache:\n  refresh_rules:\n    - pattern: '^ftp://[^/]+/new\\.txt$'\n      min: 1h\n      percent: 20\n      max: 24h\n"
+	p := startProc(t, ftpProxyConfig(f, false, rules))
+	if status, head, body := curlFTP(t, p.addr, f.url("", "/new.txt")); status != 200 || string(body) != "new" || !strings.Contains(head, "X-Cache: MISS") {
+		t.Fatalf("first: got %d %q\n%s", status, body, head)
+	}
+	if status, head, body := curlFTP(t, p.addr, f.url("", "/new.txt")); status != 200 || string(body) != "new" || !strings.Contains(head, "X-Cache: HIT") {
+		t.Fatalf("second: got %d %q, want a hit under the refresh rule\n%s", status, body, head)
+	}
+}
