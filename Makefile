@@ -63,15 +63,15 @@ install: build
 		dst=$(DESTDIR)$(CONFDIR)/$$f; \
 		if [ -e $$dst ]; then echo "keeping $$dst"; continue; fi; \
 		echo "installing $$dst"; \
-		$(SUBST) dist/$$f > $$dst.tmp && chmod 0644 $$dst.tmp && mv $$dst.tmp $$dst || exit 1; \
+		$(SUBST) cmd/edgeproxy/dist/$$f > $$dst.tmp && chmod 0644 $$dst.tmp && mv $$dst.tmp $$dst || exit 1; \
 	done
 	$(SUBST) tuning/edgeproxy.service > $(DESTDIR)$(UNITDIR)/edgeproxy.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/edgeproxy.service
-	$(INSTALL) -m 0644 dist/logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgeproxy
+	$(INSTALL) -m 0644 cmd/edgeproxy/dist/logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/edgeproxy
 	$(INSTALL) -m 0644 README.md engine/config/edgeproxy.example.yaml $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 tuning/README.md tuning/sysctl.conf tuning/limits.conf $(DESTDIR)$(DOCDIR)/tuning/
 
-# SUBST rewrites the default paths in dist/ and the unit to the ones chosen.
+# SUBST rewrites the default paths in cmd/edgeproxy/dist/ and the unit to the ones chosen.
 SUBST = sed -e 's|/usr/local/bin/edgeproxy|$(BINDIR)/edgeproxy|g' \
 	-e 's|/usr/local/share/doc/edgeproxy|$(DOCDIR)|g' \
 	-e 's|/etc/edgeproxy|$(CONFDIR)|g' \
