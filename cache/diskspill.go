@@ -218,13 +218,14 @@ func (c *Cache) DiskHit(meta []byte, req *codec.Request, now time.Time) (Hit, De
 		return Hit{}, OnlyIfCachedMiss
 	}
 	h := Hit{
-		Status:  int(dm.m.status),
-		Header:  dm.block,
-		Size:    dm.m.size,
-		Age:     time.Duration(age),
-		TTL:     time.Duration(ttl),
-		modTime: dm.m.modTime,
-		now:     ns / int64(time.Second),
+		Status:    int(dm.m.status),
+		Header:    dm.block,
+		Size:      dm.m.size,
+		Age:       time.Duration(age),
+		TTL:       time.Duration(ttl),
+		ByRequest: byRequest(&dm.m, d, ttl),
+		modTime:   dm.m.modTime,
+		now:       ns / int64(time.Second),
 	}
 	if dm.m.etagLen > 0 {
 		h.ETag = dm.block[dm.m.etagOff : dm.m.etagOff+dm.m.etagLen]

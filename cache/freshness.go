@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"time"
 
 	"edgeproxy/codec"
@@ -61,10 +62,17 @@ func responseTimes(m *Meta) times {
 				dateSeen = true
 			}
 		case !ageSeen && codec.EqualFold(h.Name, "age"):
-			// An Age that is not delta-seconds is ignored.
-			if n, ok := delta(codec.TrimOWS(h.Value)); ok {
+			// Age is a singleton, but a list-valued one counts with its
+			// first member, and a first member that is not delta-seconds
+			// makes the whole field ignored (RFC 9111 §5.1). Repeated field
+			// lines are one list, so the first line decides.
+			ageSeen = true
+			v := h.Value
+			if i := bytes.IndexByte(v, ','); i >= 0 {
+				v = v[:i]
+			}
+			if n, ok := delta(codec.TrimOWS(v)); ok {
 				t.age = int64(n) * int64(time.Second)
-				ageSeen = true
 			}
 		}
 	}

@@ -62,6 +62,11 @@ type Hit struct {
 	Age time.Duration
 	// TTL is freshness_lifetime minus current_age: negative when stale.
 	TTL time.Duration
+	// ByRequest reports a StaleRevalidate decision taken only because of
+	// the request's directives (no-cache, max-age, min-fresh): the stored
+	// response is fresh, and would have been served without them. RFC 9211
+	// §2.4 calls the forward fwd=request then, not fwd=stale.
+	ByRequest bool
 	// ETag and LastModified are the stored validators' values (views into
 	// Header), nil when absent.
 	ETag, LastModified []byte
@@ -171,6 +176,7 @@ func (c *Cache) serve(v []byte, rd *Directives, now int64, fn func(Hit, Decision
 		Size:       m.size,
 		Age:        time.Duration(age),
 		TTL:        time.Duration(ttl),
+		ByRequest:  byRequest(&m, d, ttl),
 		modTime:    m.modTime,
 		now:        now / int64(time.Second),
 		Prefetched: m.flags&flagPrefetched != 0,
@@ -195,6 +201,14 @@ func (c *Cache) serve(v []byte, rd *Directives, now int64, fn func(Hit, Decision
 	res.d = d
 	fn(h, d)
 	return res
+}
+
+// byRequest reports whether decision d, taken by decide for m with ttl left,
+// is a revalidation only the request's directives asked for: decide
+// revalidates a fresh object without the response's own no-cache only for
+// the request's no-cache, max-age or min-fresh.
+func byRequest(m *meta, d Decision, ttl int64) bool {
+	return d == StaleRevalidate && ttl > 0 && m.flags&flagNoCache == 0
 }
 
 // decide applies RFC 9111 §4.2 and RFC 5861 to a stored object at now, and

@@ -32,10 +32,19 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 		case auth.Authenticated:
 			user = u
 		case auth.NeedSlowPath:
-			return "", cc.slowAuth(pol, r, cred), false
+			// The attempt is paid for before the hash is queued, so one
+			// address cannot have more hashes in flight than attempts left;
+			// it is refunded when the password proves right.
+			if !cc.s.authLimit.Take(cc.remote) {
+				return "", cc.refuse(r, n, ErrAuthLimited), false
+			}
+			return "", cc.slowAuth(pol, r, n, cred), false
 		case auth.Stale:
 			return "", cc.challenge(pol, r, n, true), false
 		default:
+			if !cc.s.authLimit.Take(cc.remote) {
+				return "", cc.refuse(r, n, ErrAuthLimited), false
+			}
 			return "", cc.challenge(pol, r, n, false), false
 		}
 	}
@@ -95,17 +104,22 @@ func (cc *clientConn) deny(r *codec.Request, n int, user, rule string) gnet.Acti
 }
 
 // slowAuth verifies credentials whose hash is too costly for an event loop
-// (bcrypt) on a worker. The request stays unparsed in gnet's buffer; when
-// the check is done the connection is woken and parses it again, and this
-// time the verified-credentials cache answers the quick check.
-func (cc *clientConn) slowAuth(pol *policy, r *codec.Request, cred []byte) gnet.Action {
+// (bcrypt) on the hash pool. The request stays unparsed in gnet's buffer;
+// when the check is done the connection is woken and parses it again, and
+// this time the verified-credentials cache answers the quick check. The
+// caller has taken an attempt from the client's failure budget: it is
+// given back when the password is right or the check cannot be queued.
+func (cc *clientConn) slowAuth(pol *policy, r *codec.Request, n int, cred []byte) gnet.Action {
 	method := append([]byte(nil), r.Method...)
 	target := append([]byte(nil), r.Target...)
 	cred = append([]byte(nil), cred...)
 	cc.state = stAuth
-	c := cc.c
-	err := cc.s.pool.Submit(func() {
+	c, limit, remote := cc.c, cc.s.authLimit, cc.remote
+	err := cc.s.hashes.submit(func() {
 		_, ok := pol.auth.SlowCheck(method, target, cred)
+		if ok {
+			limit.Refund(remote)
+		}
 		_ = c.Wake(func(c gnet.Conn, err error) error {
 			if err != nil || cc.closed || cc.c != c || cc.state != stAuth {
 				return nil
@@ -119,8 +133,9 @@ func (cc *clientConn) slowAuth(pol *policy, r *codec.Request, cred []byte) gnet.
 		})
 	})
 	if err != nil {
+		limit.Refund(remote)
 		cc.state = stIdle
-		return cc.replyError(err, true)
+		return cc.refuse(r, n, err)
 	}
 	return gnet.None
 }

@@ -106,7 +106,7 @@ func (ex *exchange) revalidateDisk(d *diskDir, o *disk.Object, meta []byte, h *c
 		return
 	}
 	ex.mode, ex.etag, ex.lastMod = cacheRevalidate, etag, lastMod
-	ex.stale = cache.StaleRevalidate
+	ex.stale, ex.byRequest = cache.StaleRevalidate, h.ByRequest
 	if dec == cache.StaleIfError {
 		ex.stale = dec
 	}

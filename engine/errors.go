@@ -45,6 +45,13 @@ var (
 	// ErrBodyLength means the client's request body ended before its
 	// Content-Length or its chunked framing was complete.
 	ErrBodyLength = errors.New("engine: request body incomplete")
+	// ErrAuthLimited means a client address that used up its failed
+	// authentications (auth.max_failures) sent credentials that are not
+	// already verified: refused without hashing them.
+	ErrAuthLimited = errors.New("engine: too many failed authentications from this address")
+	// ErrAuthBusy means the queue of costly password checks
+	// (auth.hash_queue) is full: answered 503 at once rather than queued.
+	ErrAuthBusy = errors.New("engine: password check queue full")
 )
 
 // errTooBig stops a background fetch whose body passed its size cap; no
@@ -58,6 +65,10 @@ func statusFor(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrOverload), errors.Is(err, ants.ErrPoolOverload):
 		return 503, "the proxy is at its limit of concurrent origin fetches; retry shortly"
+	case errors.Is(err, ErrAuthLimited):
+		return 403, "too many failed authentications from your address; retry later (auth.max_failures)"
+	case errors.Is(err, ErrAuthBusy):
+		return 503, "the proxy is at its limit of password checks; retry shortly (auth.hash_queue)"
 	case errors.Is(err, ErrTooManyConns):
 		return 503, "the proxy is at its connection limit; retry shortly"
 	case errors.Is(err, fasthttp.ErrNoFreeConns):

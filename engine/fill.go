@@ -30,6 +30,7 @@ type cacheState struct {
 	fill       *cache.Writer
 	flight     *cache.Flight
 	fwd        string // Cache-Status fwd parameter of a forwarded response
+	byRequest  bool   // a revalidation of a fresh object the request's directives asked for
 	spool      *spool // a disk-only fill of a response too large for memory
 	onlyCached bool   // only-if-cached: answer from the disk tier or 504
 	reqTime    time.Time
@@ -129,7 +130,7 @@ func (ex *exchange) fetchCached(w sink) {
 			w.finish(nil, nil, nil, true)
 			return // no client to answer
 		}
-		if freshened && ex.serveStored(w, true, "fwd=stale; fwd-status=304") {
+		if freshened && ex.serveStored(w, true, ex.revalidation()+"; fwd-status=304") {
 			ex.code = codeRefreshUnmodified
 			return
 		}

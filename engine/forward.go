@@ -72,7 +72,7 @@ func (cc *clientConn) prepareCache(ex *exchange, r *codec.Request, n int, buf []
 	case lookedUp && d == cache.OnlyIfCachedMiss: // the disk tier may hold it
 		ex.mode, ex.onlyCached = cacheMiss, true
 	case lookedUp && (d == cache.StaleRevalidate || d == cache.StaleIfError):
-		ex.mode, ex.stale = cacheRevalidate, d
+		ex.mode, ex.stale, ex.byRequest = cacheRevalidate, d, hs.byRequest
 		ex.etag, ex.lastMod = nonEmpty(hs.etag), nonEmpty(hs.lastMod)
 	case isUnsafe(r.Method):
 		hs.key = cache.AppendKey(hs.key[:0], r)
@@ -85,14 +85,18 @@ func (cc *clientConn) prepareCache(ex *exchange, r *codec.Request, n int, buf []
 	}
 }
 
-// isUnsafe reports the methods whose success invalidates cached responses
-// (RFC 9111 §4.4).
+// isUnsafe reports whether a non-error response to method m invalidates
+// the stored responses for its target (RFC 9111 §4.4). Every method not
+// known to be safe does, whatever its name (M-SEARCH, PROPPATCH, an
+// extension): the safe ones are RFC 9110 §9.2.1's GET, HEAD, OPTIONS and
+// TRACE and those the IANA method registry marks safe (PROPFIND, REPORT,
+// SEARCH, QUERY). Methods are case-sensitive (RFC 9110 §9.1).
 func isUnsafe(m []byte) bool {
 	switch string(m) {
-	case "POST", "PUT", "DELETE", "PATCH":
-		return true
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PROPFIND", "REPORT", "SEARCH", "QUERY":
+		return false
 	}
-	return false
+	return true
 }
 
 // continue100 is the interim response a proxy may send itself for

@@ -33,7 +33,10 @@ type hitState struct {
 	lastMod []byte
 	ttl     time.Duration // the served object's freshness left, and its age
 	age     time.Duration
-	pre     bool // the served object was stored by a prefetch
+	// byRequest: the stored object is fresh, but the request's directives
+	// ask for a revalidation (cache.Hit.ByRequest)
+	byRequest bool
+	pre       bool // the served object was stored by a prefetch
 }
 
 func (l *loop) initHit() {
@@ -50,7 +53,7 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 	hs.key = cache.AppendKey(hs.key[:0], r)
 	hs.cc, hs.r = cc, r
 	hs.close = r.Close || r.Minor == 0 || cc.s.draining.Load()
-	hs.served, hs.large = false, nil
+	hs.served, hs.large, hs.byRequest = false, nil, false
 	hs.etag, hs.lastMod = hs.etag[:0], hs.lastMod[:0]
 	s := cc.s
 	now := time.Now()
@@ -104,6 +107,7 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 	hs := &l.hit
 	hs.etag = append(hs.etag, h.ETag...)
 	hs.lastMod = append(hs.lastMod, h.LastModified...)
+	hs.byRequest = h.ByRequest
 	if d != cache.Fresh && d != cache.StaleWhileRevalidate {
 		return
 	}
@@ -189,6 +193,16 @@ func (cc *clientConn) closeWhenDrained() gnet.Action {
 	return gnet.None
 }
 
+// revalidation is the Cache-Status fwd parameter of a revalidation: the
+// request's directives forbade a fresh stored response (RFC 9211 §2.4
+// fwd=request), or the stored response was stale.
+func (ex *exchange) revalidation() string {
+	if ex.byRequest {
+		return "fwd=request"
+	}
+	return "fwd=stale"
+}
+
 // report is the Cache-Status fwd parameter of a forwarded response.
 func (ex *exchange) report() string {
 	switch {
@@ -196,7 +210,7 @@ func (ex *exchange) report() string {
 	case ex.mode == cacheMiss:
 		ex.fwd = "fwd=uri-miss"
 	case ex.mode == cacheRevalidate:
-		ex.fwd = "fwd=stale"
+		ex.fwd = ex.revalidation()
 	default:
 		ex.fwd = "fwd=bypass"
 	}

@@ -18,6 +18,7 @@ import (
 	"edgeproxy/cache"
 	"edgeproxy/cache/admission"
 	"edgeproxy/engine/accesslog"
+	"edgeproxy/engine/auth"
 	"edgeproxy/engine/config"
 	"edgeproxy/engine/metrics"
 )
@@ -39,6 +40,10 @@ type Server struct {
 	pol    atomic.Pointer[policy]
 	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
+	hashes *hashPool           // costly password checks, apart from pool
+	// authLimit counts failed authentications per client address; it
+	// outlives reloads, so a reload does not reset the lock-outs.
+	authLimit *auth.Limiter
 
 	eng     gnet.Engine
 	ready   chan struct{} // closed when the event loops run
@@ -144,6 +149,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	srv.authLimit = auth.NewLimiter(cfg.Auth.MaxFailures, cfg.Auth.FailureWindow.Std())
+	srv.hashes = newHashPool(set.hashWorkers, cfg.Auth.HashQueue)
 	return srv, nil
 }
 
@@ -174,6 +181,7 @@ func (s *Server) Serve() error {
 	)
 	close(s.stopped)
 	s.pool.Release()
+	s.hashes.close()
 	if s.disk != nil {
 		s.disk.close()
 	}

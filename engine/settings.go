@@ -16,6 +16,7 @@ type settings struct {
 	name         string
 	loops        int
 	workers      int
+	hashWorkers  int // auth.hash_workers, resolved
 	forwardedFor config.ForwardedFor
 	limits       codec.Limits
 	maxConns     int
@@ -43,6 +44,7 @@ func newSettings(cfg *config.Config) (*settings, error) {
 		name:         cfg.Name,
 		loops:        cfg.EventLoops,
 		workers:      cfg.Workers,
+		hashWorkers:  cfg.Auth.HashWorkers,
 		forwardedFor: cfg.ForwardedFor,
 		limits: codec.Limits{
 			MaxRequestLine: int(cfg.Limits.MaxRequestLine),
@@ -66,6 +68,9 @@ func newSettings(cfg *config.Config) (*settings, error) {
 	}
 	if s.loops <= 0 {
 		s.loops = runtime.GOMAXPROCS(0)
+	}
+	if s.hashWorkers <= 0 {
+		s.hashWorkers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	for _, p := range *cfg.Tunnel.AllowedPorts {
 		if p <= 0 || p > 65535 {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"sync/atomic"
 	"time"
 
 	"edgeproxy/codec"
@@ -75,6 +76,14 @@ type Authenticator struct {
 	algs   []algorithm            // Digest challenges, most preferred first
 	nonces *nonceIssuer
 	now    func() time.Time
+
+	// dummy is the entry an unknown Basic user's password is checked
+	// against, so that the answer costs what a known user's costs and does
+	// not tell by its timing which names exist (see dummyUser).
+	dummy *basicUser
+	// hashes counts the costly (bcrypt, apr1) password checks SlowCheck ran,
+	// dummy ones included.
+	hashes atomic.Uint64
 }
 
 // New loads the files cfg names. A load error names the file and line.
@@ -121,6 +130,9 @@ func build(cfg Config, ni *nonceIssuer) (*Authenticator, error) {
 	var err error
 	if cfg.BasicFile != "" {
 		if a.basic, err = loadHtpasswd(cfg.BasicFile); err != nil {
+			return nil, err
+		}
+		if a.dummy, err = dummyUser(a.basic); err != nil {
 			return nil, err
 		}
 	}
@@ -265,6 +277,13 @@ func (a *Authenticator) quickBasic(header, token []byte) (string, Result) {
 	}
 	u := a.basic[string(user)]
 	if u == nil {
+		// An unknown user takes the path a known one with a wrong password
+		// takes: the slow path when the file has costly hashes, else a
+		// {SHA} comparison that cannot match.
+		if a.dummy.costly() {
+			return "", NeedSlowPath
+		}
+		a.dummy.check(password)
 		return "", Denied
 	}
 	sum := sha256.Sum256(header)
@@ -289,11 +308,18 @@ func (a *Authenticator) slowBasic(header, token []byte) (string, bool) {
 	}
 	u := a.basic[string(user)]
 	if u == nil {
+		if a.dummy.costly() {
+			a.hashes.Add(1)
+		}
+		a.dummy.check(password)
 		return "", false
 	}
 	sum := sha256.Sum256(header)
 	if a.cached(u, &sum) {
 		return u.name, true
+	}
+	if u.costly() {
+		a.hashes.Add(1)
 	}
 	if !u.check(password) {
 		return "", false

@@ -9,7 +9,14 @@
 // have to run. SlowCheck runs that hash on a worker goroutine and, on
 // success, stores a SHA-256 of the header value in the user's entry, so the
 // next request with the same credentials is accepted by QuickCheck with one
-// SHA-256 and a constant-time compare.
+// SHA-256 and a constant-time compare. An unknown Basic user is checked
+// against a dummy entry as costly as the costliest in the file, so a 407
+// takes as long whether or not the name exists.
+//
+// Limiter bounds failed authentications per client address with a token
+// bucket in a bounded table; the engine consults it before queueing a slow
+// check, so a password flood from one address costs at most its few
+// attempts of hashing.
 //
 // Digest (RFC 7616) uses qop=auth with MD5 and SHA-256. Nonces carry their
 // issue time and a counter and are signed with HMAC-SHA-256 under a key made

@@ -109,6 +109,24 @@ type Auth struct {
 	// CacheTTL is how long verified credentials are remembered, so that a
 	// bcrypt hash is not checked on every request. If zero, 5m is used.
 	CacheTTL Duration `yaml:"cache_ttl"`
+	// MaxFailures is how many failed authentications one client address
+	// (an IPv6 /64) may make in a row, from 1 to 1,000,000; beyond it the
+	// proxy answers 403 at once, without hashing, until the address has
+	// regained attempts. If zero, 10 is used.
+	MaxFailures int `yaml:"max_failures"`
+	// FailureWindow is how long an address takes to regain all of
+	// MaxFailures attempts (one every FailureWindow/MaxFailures). If zero,
+	// 1m is used.
+	FailureWindow Duration `yaml:"failure_window"`
+	// HashWorkers is how many goroutines check costly (bcrypt, apr1)
+	// passwords, apart from the origin workers, from 1 to 1,024. If zero,
+	// half the CPUs the Go runtime uses (runtime.GOMAXPROCS), at least 1;
+	// the engine resolves it at start-up.
+	HashWorkers int `yaml:"hash_workers"`
+	// HashQueue is how many costly password checks may wait for a hash
+	// worker, from 1 to 1,000,000; when it is full the proxy answers 503 at
+	// once. If zero, 64 is used.
+	HashQueue int `yaml:"hash_queue"`
 }
 
 // Log configures the access log.

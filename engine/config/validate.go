@@ -160,6 +160,18 @@ func (c *Config) validatePolicy() error {
 	if err := positive("auth.cache_ttl", &c.Auth.CacheTTL, Duration(5*time.Minute)); err != nil {
 		return err
 	}
+	if err := intIn("auth.max_failures", &c.Auth.MaxFailures, 10, 1, 1_000_000); err != nil {
+		return err
+	}
+	if err := positive("auth.failure_window", &c.Auth.FailureWindow, Duration(time.Minute)); err != nil {
+		return err
+	}
+	if w := c.Auth.HashWorkers; w < 0 || w > 1024 {
+		return invalid("auth.hash_workers", "%d is out of range (1 to 1024, or 0 for half the CPUs)", w)
+	}
+	if err := intIn("auth.hash_queue", &c.Auth.HashQueue, 64, 1, 1_000_000); err != nil {
+		return err
+	}
 	switch c.Log.Format {
 	case "":
 		c.Log.Format = "squid"
