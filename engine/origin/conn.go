@@ -38,6 +38,7 @@ type Conn struct {
 	resp   codec.Response
 	body   codec.BodyDecoder
 	vec    [2][]byte // Writev scratch: gnet mutates it on partial writes
+	rest   []byte    // during OnHead: the bytes read after the head
 
 	gotByte  bool // a response byte of the current exchange arrived
 	expect   bool // the body waits for 100 Continue
@@ -108,7 +109,9 @@ func (oc *Conn) sendBody() {
 }
 
 // OnTraffic reads what the origin sent: response heads, then the body,
-// handed to the exchange's handler as they arrive.
+// handed to the exchange's handler as they arrive. A connection that ends
+// here is closed before gnet reads from it again, which matters when its
+// socket has been detached to a goroutine.
 func (oc *Conn) OnTraffic() gnet.Action {
 	switch oc.state {
 	case stHead, stBody, stUpgraded:
@@ -117,31 +120,29 @@ func (oc *Conn) OnTraffic() gnet.Action {
 		// whatever arrives belongs to no request, and must never be read as
 		// the answer to the next one.
 		oc.p.cfg.Stats.Discards.Add(1)
-		oc.p.unidle(oc)
 		oc.close()
 		_, _ = oc.c.Discard(-1)
-		return gnet.None
+		return gnet.Close
 	default:
 		_, _ = oc.c.Discard(-1)
-		return gnet.None
+		return gnet.Close
 	}
 	buf, _ := oc.c.Peek(-1)
 	ex := oc.ex
 	used, err := oc.read(ex, buf)
-	if err != nil {
+	switch {
+	case err != nil:
 		oc.fail(err)
-		_, _ = oc.c.Discard(-1)
-		return gnet.None
-	}
-	if oc.ex != ex || oc.state == stClosed {
-		// The handler canceled the exchange.
-		_, _ = oc.c.Discard(-1)
-		return gnet.None
-	}
-	if oc.state == stBody && oc.body.Done() {
+	case oc.ex != ex || oc.state == stClosed:
+		// The handler canceled or detached the exchange.
+		oc.close()
+	case oc.state == stBody && oc.body.Done():
 		oc.complete(len(buf) - used)
+		used = len(buf)
+	}
+	if oc.state == stClosed {
 		_, _ = oc.c.Discard(-1)
-		return gnet.None
+		return gnet.Close
 	}
 	discard(oc.c, used)
 	return gnet.None
@@ -179,7 +180,10 @@ func (oc *Conn) read(ex *Exchange, buf []byte) (used int, err error) {
 		case r.Status == 100 && oc.expect:
 			oc.sendBody()
 		}
-		if err := h.OnHead(ex, r); err != nil {
+		oc.rest = buf[used:]
+		err = h.OnHead(ex, r)
+		oc.rest = nil
+		if err != nil {
 			return used, err
 		}
 		if oc.ex != ex {
