@@ -91,6 +91,17 @@ func (r *Response) HasToken(name, token string) bool {
 	return false
 }
 
+// HasTokenBytes is HasToken for a token held in bytes, such as a field name
+// to look up in Connection.
+func (r *Response) HasTokenBytes(name string, token []byte) bool {
+	for i := range r.Headers {
+		if EqualFold(r.Headers[i].Name, name) && ListHasBytes(r.Headers[i].Value, token) {
+			return true
+		}
+	}
+	return false
+}
+
 // ResponseParser is the per-connection state of the response-head parser:
 // how far the buffered bytes have been searched for the end of the head.
 // Its zero value is ready; it resets itself after each complete head and

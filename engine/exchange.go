@@ -11,6 +11,7 @@ import (
 
 	"edgeproxy/cache"
 	"edgeproxy/codec"
+	"edgeproxy/engine/origin"
 )
 
 // exchange is one request in flight to an origin and its response on the
@@ -43,6 +44,12 @@ type exchange struct {
 	method string
 	target string
 	peer   string
+
+	// Set for an exchange fetched on the loop (passthrough.go).
+	oaddr    string          // the origin's host:port
+	ohead    []byte          // the request head bound for it
+	oex      origin.Exchange // the fetch
+	headSent bool            // the response head went to the client
 
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker

@@ -280,6 +280,10 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	cc.detach()
+	if cc.lex != nil {
+		cc.closed = true
+		cc.lex.abandon()
+	}
 	if cc.state != stDetached {
 		cc.closed = true
 		s.conns.Add(-1)

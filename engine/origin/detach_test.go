@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"edgeproxy/codec"
 )
@@ -49,7 +50,14 @@ func TestDetach(t *testing.T) {
 			ex := request(o.addr, "GET", "/")
 			ex.Handler = rec
 			h.start(ex)
-			d := <-got
+			var d *Detached
+			select {
+			case d = <-got:
+			case <-rec.done:
+				t.Fatalf("exchange ended without a detach: %v", rec.err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("no detach")
+			}
 			defer d.Close()
 			body, err := io.ReadAll(d)
 			if !errors.Is(err, tc.err) || (tc.err == nil && err != nil) {

@@ -254,7 +254,7 @@ func TestTimeouts(t *testing.T) {
 	eventually(t, "the request", func() bool { return len(o.seen()) == 1 })
 	sent := 0
 	for _, piece := range []string{"HTTP/1.1 ", "200 OK\r\n", "X-A: 1\r\n"} {
-		step <- piece // bytes of the head keep coming
+		send(t, step, piece) // bytes of the head keep coming
 		sent += len(piece)
 		eventually(t, "the piece", func() bool { return h.inbound() == sent })
 		h.clock.advance(4 * time.Second)
@@ -275,12 +275,12 @@ func TestTimeouts(t *testing.T) {
 	})
 	rec = h.start(request(o.addr, "GET", "/"))
 	eventually(t, "the request", func() bool { return len(o.seen()) == 1 })
-	step <- "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"
+	send(t, step, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab")
 	eventually(t, "the head", func() bool { return h.bodyLen(rec) == 2 })
 	for i := 0; i < 3; i++ { // progress every 2s: no timeout
 		h.clock.advance(2 * time.Second)
 		h.sweep()
-		step <- "c"
+		send(t, step, "c")
 		eventually(t, "body progress", func() bool { return h.bodyLen(rec) == 3+i })
 	}
 	h.clock.advance(4 * time.Second)
@@ -290,6 +290,16 @@ func TestTimeouts(t *testing.T) {
 		t.Fatalf("body: got %v, want %v", rec.err, ErrIdleTimeout)
 	}
 	close(step)
+}
+
+// send hands s to an origin script, with a hang guard.
+func send(t *testing.T, ch chan<- string, s string) {
+	t.Helper()
+	select {
+	case ch <- s:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the origin script is gone")
+	}
 }
 
 // inbound returns the bytes the pool's one connection holds unparsed.
