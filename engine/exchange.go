@@ -50,6 +50,7 @@ type exchange struct {
 	ohead    []byte          // the request head bound for it
 	oex      origin.Exchange // the fetch
 	headSent bool            // the response head went to the client
+	hold     bool            // head and whole body are gathered in loop.out first
 
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker

@@ -178,12 +178,22 @@ func (ex *exchange) OnHead(oex *origin.Exchange, r *codec.Response) error {
 		return nil
 	}
 	cc.l.out = appendOriginHead(cc.l.out[:0], r, ex.s.set.name, framing, closing, ex.report())
+	if framing == frameLength && int64(oex.Received()) >= cl {
+		// The whole body came with the head: both go out in one write,
+		// from OnDone, which runs before this read returns.
+		ex.hold = true
+		return nil
+	}
 	ex.headSent = true
 	return ex.send(cc.l.out)
 }
 
 // OnBody relays body bytes of a response small enough for the loop.
 func (ex *exchange) OnBody(_ *origin.Exchange, data []byte) error {
+	if ex.hold {
+		ex.cc.l.out = append(ex.cc.l.out, data...)
+		return nil
+	}
 	return ex.send(data)
 }
 
@@ -227,6 +237,10 @@ func (ex *exchange) endOnLoop(err error) {
 		return
 	}
 	closing := ex.close || ex.s.draining.Load()
+	if ex.hold && err == nil {
+		ex.headSent = true
+		_ = ex.send(cc.l.out)
+	}
 	if err != nil {
 		if ex.headSent {
 			_ = cc.c.Close()

@@ -92,6 +92,16 @@ func (ex *Exchange) Write(b []byte) error {
 // earlier one.
 func (ex *Exchange) Reused() bool { return ex.conn != nil && ex.conn.served > 1 }
 
+// Received returns, during OnHead, how many bytes already arrived after the
+// head: a handler can tell that the whole body is here and write the head
+// and body to its client at once. 0 at any other time.
+func (ex *Exchange) Received() int {
+	if ex.conn == nil {
+		return 0
+	}
+	return len(ex.conn.rest)
+}
+
 // Peer returns the origin's address, or nil before the connection is open.
 func (ex *Exchange) Peer() net.Addr {
 	if ex.conn == nil || ex.conn.c == nil {
