@@ -21,7 +21,20 @@ type FollowReader struct {
 // NewReader returns a reader of the body w is writing, from its first byte.
 // The reader of a Writer whose response may not be stored or shared returns
 // ErrNotShared.
-func (w *Writer) NewReader() *FollowReader { return &FollowReader{w: w} }
+func (w *Writer) NewReader() *FollowReader {
+	w.mu.Lock()
+	w.readers++
+	w.mu.Unlock()
+	return &FollowReader{w: w}
+}
+
+// Followed reports whether any reader of w is still open: another client
+// reads the body as it arrives, so the fetch must not be abandoned.
+func (w *Writer) Followed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.readers > 0
+}
 
 // Read reads the next bytes of the body, blocking until the writer writes
 // more, commits (then io.EOF after the last byte) or fails (then, after the
@@ -69,6 +82,9 @@ func (r *FollowReader) Read(p []byte) (int, error) {
 // Close ends the reader and wakes a Read blocked in it.
 func (r *FollowReader) Close() {
 	r.w.mu.Lock()
+	if !r.closed {
+		r.w.readers--
+	}
 	r.closed = true
 	r.w.cond.Broadcast()
 	r.w.mu.Unlock()

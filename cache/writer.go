@@ -42,6 +42,7 @@ type Writer struct {
 	err      error   // why the state is failed
 	finished bool    // Commit or Abort has returned or is past storing
 	flight   *Flight // the fill this writer leads, ended when it finishes
+	readers  int     // FollowReaders not yet closed
 }
 
 // NewWriter starts storing the response described by m to req, under key
@@ -68,7 +69,7 @@ func (c *Cache) NewWriter(key []byte, req *codec.Request, m *Meta) *Writer {
 	var d Directives
 	headerDirectives(m.Header, &d)
 	t := responseTimes(m)
-	c.objectMeta(m.Status, &d, m.Header, t, &w.meta)
+	c.objectMeta(key, m.Status, &d, m.Header, t, &w.meta)
 	if w.prefetch {
 		w.meta.flags |= flagPrefetched
 	}

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"edgeproxy/engine/config"
@@ -27,6 +29,12 @@ func NewAdmin(s *Server, addr string) (*Admin, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		return nil, err
+	}
+	// No request through the proxy port may reach this listener, whatever
+	// acl.allow_local_destinations says.
+	if err := s.addSelf(ln.Addr().String()); err != nil {
+		_ = ln.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -62,11 +70,17 @@ func NewAdmin(s *Server, addr string) (*Admin, error) {
 		_, _ = w.Write([]byte("accounting reset\n"))
 	})
 	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, _ *http.Request) {
-		if err := s.Reload(); err != nil {
+		restart, err := s.ReloadKeys()
+		if err != nil {
 			http.Error(w, "reload refused, previous configuration in force: "+err.Error(), http.StatusUnprocessableEntity)
 			return
 		}
-		_, _ = w.Write([]byte("reloaded\n"))
+		if len(restart) > 0 {
+			_, _ = fmt.Fprintf(w, "configuration reloaded, but these changed keys keep their old values until edgeproxy is restarted: %s\n",
+				strings.Join(restart, ", "))
+			return
+		}
+		_, _ = w.Write([]byte("configuration reloaded\n"))
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -1,6 +1,12 @@
 package engine
 
 import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
 	"github.com/panjf2000/gnet/v2"
 
 	"edgeproxy/codec"
@@ -16,7 +22,12 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 	// The client lists are checked per request too, so that a reload
 	// reaches connections that were open before it.
 	if !pol.clients.Permit(cc.remote) {
-		return "", cc.deny(r, n, "", "acl"), false
+		return "", cc.refuseWith(r, n, ErrClientDenied, "", r.Close || r.HasBody() || r.Form == codec.FormAuthority), false
+	}
+	cc.recheck = false
+	port := destPort(r)
+	if err := cc.checkDestination(pol, r, port); err != nil {
+		return "", cc.denyErr(r, n, "", err), false
 	}
 	if pol.auth != nil {
 		if cc.authFailed {
@@ -49,52 +60,145 @@ func (cc *clientConn) admit(r *codec.Request, n int) (user string, act gnet.Acti
 		}
 	}
 	if pol.rules != nil {
-		port := 0
-		if len(r.Port) > 0 {
-			port, _ = parsePort(r.Port)
-		} else if codec.EqualFold(r.Scheme, "https") {
-			port = 443
-		} else {
-			port = 80
-		}
 		ar := acl.Request{Method: r.Method, URL: r.Target, Host: r.Host, Port: port, User: user, Connect: r.Form == codec.FormAuthority}
-		if allowed, rule := pol.rules.Check(&ar); !allowed {
+		switch v, rule := pol.rules.Decide(&ar); v {
+		case acl.Deny:
 			return user, cc.deny(r, n, user, rule), false
+		case acl.NeedAddr:
+			// A dst rule decides on the address the name resolves to: the
+			// worker that connects decides again (recheckRules).
+			cc.recheck = true
 		}
 	}
 	return user, gnet.None, true
+}
+
+// destPort is the destination port of an absolute-form or authority-form
+// request: the explicit port, else the scheme's; 0 when the port is invalid.
+func destPort(r *codec.Request) int {
+	switch {
+	case len(r.Port) > 0:
+		port, _ := parsePort(r.Port)
+		return port
+	case r.Form == codec.FormAuthority || codec.EqualFold(r.Scheme, "https"):
+		return 443
+	}
+	return 80
+}
+
+// checkDestination applies the destination policy that needs no name
+// resolution, on the loop: absolute-URI requests only to acl.safe_ports
+// (Squid's `http_access deny !Safe_ports`; CONNECT has tunnel.allowed_ports
+// instead), and a host that is an address in any spelling, or a localhost
+// name, checked as that address. Host names are checked on the address
+// they resolve to, when a worker connects (acl.Dialer).
+func (cc *clientConn) checkDestination(pol *policy, r *codec.Request, port int) error {
+	if r.Form == codec.FormAbsolute && !pol.safePorts.Contains(port) {
+		return acl.ErrUnsafePort
+	}
+	if err, decided := cc.s.dest.Policy().CheckHost(r.Host, port); decided {
+		return err
+	}
+	return nil
+}
+
+// recheck is a destination rule decision that waits for the address the
+// host name resolves to: the rules in force at admission and the request
+// as they saw it, copied out of the parse buffer.
+type recheck struct {
+	rules *acl.Rules
+	req   acl.Request
+}
+
+// newRecheck copies what the rules look at, when admission deferred the
+// decision (clientConn.recheck); nil otherwise.
+func (cc *clientConn) newRecheck(r *codec.Request) *recheck {
+	if !cc.recheck {
+		return nil
+	}
+	rules := cc.s.pol.Load().rules
+	if rules == nil {
+		return nil
+	}
+	return &recheck{rules: rules, req: acl.Request{
+		Method:  append([]byte(nil), r.Method...),
+		URL:     append([]byte(nil), r.Target...),
+		Host:    append([]byte(nil), r.Host...),
+		Port:    destPort(r),
+		User:    cc.user,
+		Connect: r.Form == codec.FormAuthority,
+	}}
+}
+
+// decide resolves the request's host as the dialer will (the same cached
+// answer) and decides the rules on every address the proxy may connect to:
+// the request is allowed only if every one is. A refused destination is
+// returned as the dialer's refusal; a rule's as *ruleDenied.
+func (rc *recheck) decide(d *acl.Dialer, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	addrs, err := d.Resolve(ctx, net.JoinHostPort(hostOnly(rc.req.Host), strconv.Itoa(rc.req.Port)))
+	if err != nil {
+		return err
+	}
+	return rc.decideOn(addrs)
+}
+
+// decideOn decides the rules on each of addrs, the checked candidates the
+// proxy may connect to: allowed only if every one is.
+func (rc *recheck) decideOn(addrs []netip.AddrPort) error {
+	for _, a := range addrs {
+		rc.req.Addr = a.Addr()
+		if v, rule := rc.rules.Decide(&rc.req); v != acl.Allow {
+			return &ruleDenied{rule: rule}
+		}
+	}
+	return nil
+}
+
+// hostOnly strips the brackets of an IPv6 literal, for net.JoinHostPort.
+func hostOnly(h []byte) string {
+	if len(h) >= 2 && h[0] == '[' && h[len(h)-1] == ']' {
+		h = h[1 : len(h)-1]
+	}
+	return string(h)
 }
 
 // challenge answers 407 with a Proxy-Authenticate field for every
 // configured scheme (RFC 9110 §11.7.1); stale tells a Digest client that
 // only its nonce expired, so it retries without asking the user.
 func (cc *clientConn) challenge(pol *policy, r *codec.Request, n int, stale bool) gnet.Action {
-	const text = "proxy authentication required\n"
 	out := codec.AppendStatusLine(cc.l.out[:0], 407)
 	out = pol.auth.Challenges(out, stale)
-	out = codec.AppendHeaderString(out, "Content-Type", "text/plain; charset=utf-8")
-	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(text)))
 	closing := r.Close || r.Minor == 0 || r.HasBody()
-	out = appendConnection(out, closing)
-	out = append(out, "\r\n"+text...)
+	to := cc.errorFor(r)
+	out = cc.s.appendErrorRest(out, ErrProxyAuth, closing, &to)
 	cc.l.out = out
-	cc.logLocal(r, 407, int64(len(out)), codeDenied, "")
+	cc.logLocal(r, 407, int64(len(out)), codeDenied, "", to.ctype())
 	return cc.writeLocal(r, n, out)
 }
 
-// deny answers 403 with a short page naming the rule that refused.
+// deny answers 403 with a page naming the rule that refused.
 func (cc *clientConn) deny(r *codec.Request, n int, user, rule string) gnet.Action {
-	out := codec.AppendStatusLine(cc.l.out[:0], 403)
-	body := "access denied by rule " + rule + "\n"
-	out = codec.AppendHeaderString(out, "Content-Type", "text/plain; charset=utf-8")
-	out = codec.AppendHeaderInt(out, "Content-Length", int64(len(body)))
+	return cc.denyWith(r, n, user, ErrRuleDenied, rule, rule)
+}
+
+// denyErr answers 403 for a destination refusal, with the page statusFor
+// gives err: it names the key that would allow the request, if any.
+func (cc *clientConn) denyErr(r *codec.Request, n int, user string, err error) gnet.Action {
+	return cc.denyWith(r, n, user, err, "", err.Error())
+}
+
+// denyWith answers 403 with err's page, detail added to it, logging reason
+// as the refusal's cause.
+func (cc *clientConn) denyWith(r *codec.Request, n int, user string, err error, detail, reason string) gnet.Action {
 	closing := r.Close || r.Minor == 0 || r.HasBody() || r.Form == codec.FormAuthority
-	out = appendConnection(out, closing)
-	out = append(out, "\r\n"...)
-	out = append(out, body...)
+	to := cc.errorFor(r)
+	to.detail = detail
+	out := cc.s.errorResponse(cc.l.out[:0], err, closing, &to)
 	cc.l.out = out
-	cc.s.log.Info("request denied", "client", cc.remote, "user", user, "rule", rule, "target", snippet(r.Target))
-	cc.logLocal(r, 403, int64(len(out)), codeDenied, user)
+	cc.s.log.Info("request denied", "client", cc.remote, "user", user, "reason", reason, "target", snippet(r.Target))
+	cc.logLocal(r, 403, int64(len(out)), codeDenied, user, to.ctype())
 	if r.Form == codec.FormAuthority {
 		_, _ = cc.c.Discard(n)
 		_, _ = cc.c.Write(out)
@@ -135,7 +239,7 @@ func (cc *clientConn) slowAuth(pol *policy, r *codec.Request, n int, cred []byte
 	if err != nil {
 		limit.Refund(remote)
 		cc.state = stIdle
-		return cc.refuse(r, n, err)
+		return cc.refuseWith(r, 0, err, "", true)
 	}
 	return gnet.None
 }

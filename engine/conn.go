@@ -19,6 +19,7 @@ const (
 	stDetached              // the socket belongs to a goroutine
 	stClosing               // closes once gnet has written what it holds
 	stAuth                  // credentials are being verified on a worker
+	stDrain                 // answers wait until the client reads earlier ones
 )
 
 // clientConn is one client connection. Its fields belong to the event loop;
@@ -39,6 +40,9 @@ type clientConn struct {
 	lex    *exchange // the exchange fetched on the loop, until its origin side ends
 
 	authFailed bool // the slow credential check refused the buffered request
+	recheck    bool // admission left a dst rule to decide on the resolved address
+
+	drain drainWait // stDrain: the backlog being waited on
 }
 
 // attach binds cc to a gnet connection on loop l: at open, and when a
@@ -62,7 +66,7 @@ func (cc *clientConn) detach() {
 // answers or dispatches it, one at a time.
 func (cc *clientConn) onTraffic() gnet.Action {
 	switch cc.state {
-	case stBusy, stWait, stAuth:
+	case stBusy, stWait, stAuth, stDrain:
 		// The bytes of a pipelined request wait in gnet's buffer until the
 		// exchange in flight ends; they are bounded so that a client cannot
 		// queue unlimited data behind a slow response.
@@ -71,6 +75,10 @@ func (cc *clientConn) onTraffic() gnet.Action {
 			return gnet.Close
 		}
 		if cc.state == stWait && cc.c.OutboundBuffered() == 0 {
+			cc.state = stIdle
+			break
+		}
+		if cc.state == stDrain && !cc.backlogged() {
 			cc.state = stIdle
 			break
 		}
@@ -88,6 +96,14 @@ func (cc *clientConn) onTraffic() gnet.Action {
 		if len(buf) == 0 {
 			return gnet.None
 		}
+		if cc.state == stIdle && cc.c.OutboundBuffered() > watermark {
+			// The client is not reading its answers: the next one waits
+			// (pipelined hits would otherwise pile up in gnet's buffer).
+			cc.state, cc.since = stDrain, cc.s.now()
+			cc.drain.last, cc.drain.delay = 0, 0
+			cc.backlogged()
+			return gnet.None
+		}
 		n, err := cc.parser.Parse(buf, r, &cc.s.set.limits)
 		if err == codec.ErrNeedMore {
 			if cc.state != stHead {
@@ -97,7 +113,10 @@ func (cc *clientConn) onTraffic() gnet.Action {
 		}
 		if err != nil {
 			cc.s.log.Debug("refused request", "client", cc.remote, "err", err, "head", snippet(buf))
-			return cc.replyError(err, true)
+			act := cc.replyError(err, true, nil)
+			status, _ := statusFor(err)
+			cc.s.logNoRequest(cc.remote, status, int64(len(cc.l.out)), codeNone, "error:invalid-request")
+			return act
 		}
 		if act := cc.handle(r, n, buf); act != gnet.None {
 			return act
@@ -133,11 +152,12 @@ func (cc *clientConn) idle() {
 	cc.body = nil
 }
 
-// replyError answers err with its status and a short text, discarding the
-// whole buffer, and closes the connection when close is set or the framing
-// of what follows cannot be trusted.
-func (cc *clientConn) replyError(err error, close bool) gnet.Action {
-	cc.l.out = errorResponse(cc.l.out[:0], err, close)
+// replyError answers err with its status and a short text, or for an HTML
+// client (to) a page, discarding the whole buffer when it closes the
+// connection: when close is set or the framing of what follows cannot be
+// trusted.
+func (cc *clientConn) replyError(err error, close bool, to *errorTo) gnet.Action {
+	cc.l.out = cc.s.errorResponse(cc.l.out[:0], err, close, to)
 	_, _ = cc.c.Write(cc.l.out)
 	if close {
 		_, _ = cc.c.Discard(-1)
@@ -147,18 +167,43 @@ func (cc *clientConn) replyError(err error, close bool) gnet.Action {
 	return gnet.None
 }
 
-// consume discards n parsed bytes and reports whether the connection goes
-// on: a refusal of a request with a body closes, because its body bytes
-// would otherwise be read as the next request.
+// refuse answers r, whose head is the first n buffered bytes, with err's
+// error response, and logs and counts it. A refusal of a request with a
+// body closes the connection, because its body bytes would otherwise be
+// read as the next request; so does one to an HTTP/1.0 client, which
+// expects the close.
 func (cc *clientConn) refuse(r *codec.Request, n int, err error) gnet.Action {
-	status, text := statusFor(err)
-	code := codeNone
-	if status == 403 {
-		code = codeDenied
-	}
-	cc.logLocal(r, status, int64(len(text)), code, cc.user)
+	return cc.refuseWith(r, n, err, "", r.Close || r.Minor == 0 || r.HasBody())
+}
+
+// refuseWith is refuse with a detail for the page (the rule that refused)
+// and a choice to close the connection.
+func (cc *clientConn) refuseWith(r *codec.Request, n int, err error, detail string, close bool) gnet.Action {
+	status, _ := statusFor(err)
+	to := cc.errorFor(r)
+	to.detail = detail
+	out := cc.s.errorResponse(cc.l.out[:0], err, close, &to)
+	cc.l.out = out
+	cc.logLocal(r, status, int64(len(out)), refusalCode(status), cc.user, to.ctype())
 	_, _ = cc.c.Discard(n)
-	return cc.replyError(err, r.Close || r.HasBody())
+	_, _ = cc.c.Write(out)
+	if close {
+		_, _ = cc.c.Discard(-1)
+		return gnet.Close
+	}
+	cc.idle()
+	return gnet.None
+}
+
+// refusalCode is the Squid result code of a request the proxy refused
+// itself: TCP_DENIED for 403 and 407, as Squid logs access and
+// authentication denials, NONE otherwise (Squid's code for a transaction
+// that never reached the cache).
+func refusalCode(status int) string {
+	if status == 403 || status == 407 {
+		return codeDenied
+	}
+	return codeNone
 }
 
 // snippet is a bounded prefix of bad input for the log.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -34,7 +35,7 @@ func (cc *clientConn) detachUpload(ex *exchange, r *codec.Request, n int, buf []
 		chunked:   r.Chunked,
 		expect100: r.Expect100,
 	}
-	if err := cc.s.pool.Submit(func() { ex.runDetached(fd) }); err != nil {
+	if err := cc.s.submit(cc.remote, func() { ex.runDetached(fd) }); err != nil {
 		return cc.undoDetach(r, n, fd, err, ex.release)
 	}
 	return gnet.Close
@@ -65,8 +66,7 @@ func (cc *clientConn) undoDetach(r *codec.Request, n int, fd int, err error, rel
 	_ = syscall.Close(fd)
 	cc.state = stIdle
 	release()
-	_, _ = cc.c.Discard(n)
-	return cc.replyError(err, true)
+	return cc.refuseWith(r, n, err, "", true)
 }
 
 // upload is the state of a request body streamed from a detached socket.
@@ -84,12 +84,13 @@ func (ex *exchange) runDetached(fd int) {
 	defer ex.logDone()
 	nc, err := fileConn(fd)
 	if err != nil {
-		ex.s.conns.Add(-1)
+		ex.s.closeConn(ex.cc.remote)
 		ex.s.log.Warn("detach failed", "err", err)
 		return
 	}
 	ex.nc = nc
 	ex.body = newBodyReader(nc, ex.upload, ex.s.set.idle)
+	ex.body.setMinRate(ex.s.set.bodyWindow, ex.s.set.minBodyRate)
 	if ex.upload.expect100 {
 		_, _ = nc.Write(continue100)
 	}
@@ -153,7 +154,7 @@ func (w *connSink) finish(a, b, c []byte, close bool) {
 		return
 	}
 	if res := <-ch; res.Err != nil {
-		w.ex.s.conns.Add(-1)
+		w.ex.s.closeConn(w.ex.cc.remote)
 	}
 }
 
@@ -163,7 +164,7 @@ func (w *connSink) abort() {
 		lingeringClose(w.nc)
 	}
 	_ = w.nc.Close()
-	w.ex.s.conns.Add(-1)
+	w.ex.s.closeConn(w.ex.cc.remote)
 }
 
 // lingeringClose ends a connection whose client may still be sending a
@@ -187,22 +188,83 @@ const (
 
 // bodyReader yields a request body from a detached socket: Content-Length
 // bytes, or the data of a chunked body decoded by codec.ChunkedDecoder.
+// Each Read hands on as much as is already buffered, so a body sent in many
+// small chunks reaches the origin in few large writes (fasthttp writes, and
+// flushes, one chunk per Read).
 type bodyReader struct {
 	nc       net.Conn
 	br       *bufio.Reader
-	idle     time.Duration
+	clock    bodyClock
 	left     int64 // Content-Length bytes still to read
 	chunked  bool
 	dec      codec.ChunkedDecoder
 	rest     []byte // decoded bytes that did not fit the caller's buffer
 	finished bool
 	total    int64 // body bytes handed on
+	err      error // the first error reading the socket
 }
 
 func newBodyReader(nc net.Conn, u upload, idle time.Duration) *bodyReader {
-	src := io.MultiReader(bytes.NewReader(u.leftover), nc)
-	return &bodyReader{nc: nc, br: bufio.NewReaderSize(src, 64<<10), idle: idle, left: u.length, chunked: u.chunked}
+	b := &bodyReader{nc: nc, left: u.length, chunked: u.chunked}
+	b.clock = bodyClock{nc: nc, idle: idle, body: b}
+	src := io.MultiReader(bytes.NewReader(u.leftover), &b.clock)
+	b.br = bufio.NewReaderSize(src, 64<<10)
+	return b
 }
+
+// bodyClock reads a request body from the client socket and holds it to a
+// minimum rate, as Apache's mod_reqtimeout body=window,MinRate=rate does:
+// the client has window, plus one second per rate bytes it has sent, of
+// time spent waiting for it. Only time blocked reading the socket counts;
+// time the origin takes to accept the body does not. A client that falls
+// behind gets ErrBodyTimeout, as does one silent for idle.
+type bodyClock struct {
+	nc     net.Conn
+	idle   time.Duration
+	window time.Duration
+	rate   int64 // bytes per second; 0: no rate, idle only
+	waited time.Duration
+	got    int64
+	body   *bodyReader
+}
+
+// setMinRate holds the body to rate bytes per second after window.
+func (b *bodyReader) setMinRate(window time.Duration, rate int64) {
+	b.clock.window, b.clock.rate = window, rate
+}
+
+func (c *bodyClock) Read(p []byte) (int, error) {
+	wait := c.idle
+	if c.rate > 0 {
+		allowed := c.window + time.Duration(c.got*int64(time.Second)/c.rate) - c.waited
+		if allowed <= 0 {
+			return 0, c.fail(ErrBodyTimeout)
+		}
+		wait = min(wait, allowed)
+	}
+	start := time.Now()
+	_ = c.nc.SetReadDeadline(start.Add(wait))
+	n, err := c.nc.Read(p)
+	c.waited += time.Since(start)
+	c.got += int64(n)
+	if err != nil && isTimeout(err) {
+		err = errors.Join(ErrBodyTimeout, err)
+	}
+	if err != nil && err != io.EOF {
+		c.fail(err)
+	}
+	return n, err
+}
+
+func (c *bodyClock) fail(err error) error {
+	if c.body.err == nil {
+		c.body.err = err
+	}
+	return err
+}
+
+// timedOut reports whether the body failed its rate or idle limit.
+func (b *bodyReader) timedOut() bool { return errors.Is(b.err, ErrBodyTimeout) }
 
 // done reports whether the whole body was read and handed on.
 func (b *bodyReader) done() bool { return b.finished && len(b.rest) == 0 }
@@ -220,7 +282,6 @@ func (b *bodyReader) Read(p []byte) (n int, err error) {
 	if b.finished {
 		return 0, io.EOF
 	}
-	_ = b.nc.SetReadDeadline(time.Now().Add(b.idle))
 	if !b.chunked {
 		if b.left <= 0 {
 			b.finished = true
@@ -243,8 +304,28 @@ func (b *bodyReader) Read(p []byte) (n int, err error) {
 }
 
 func (b *bodyReader) readChunked(p []byte) (int, error) {
+	n, err := b.readChunk(p, true)
+	// Small chunks already buffered are handed on together, without waiting
+	// for the socket.
+	for err == nil && n < len(p) && !b.finished && len(b.rest) == 0 && b.br.Buffered() > 0 {
+		m, err2 := b.readChunk(p[n:], false)
+		n += m
+		if m == 0 || err2 != nil {
+			break
+		}
+	}
+	return n, err
+}
+
+// readChunk decodes what the buffer holds into p. With wait it reads the
+// socket until it has data to return; without, it returns 0 when the
+// buffer holds no whole chunk data.
+func (b *bodyReader) readChunk(p []byte, wait bool) (int, error) {
 	for {
 		if b.br.Buffered() == 0 {
+			if !wait {
+				return 0, nil
+			}
 			if _, err := b.br.Peek(1); err != nil {
 				if err == io.EOF {
 					err = ErrBodyLength
@@ -272,6 +353,9 @@ func (b *bodyReader) readChunked(p []byte) (int, error) {
 			return n, nil
 		}
 		if used == 0 {
+			if !wait {
+				return 0, nil
+			}
 			// The decoder needs more than is buffered: wait for more bytes.
 			if _, err := b.br.Peek(b.br.Buffered() + 1); err != nil {
 				if err == io.EOF {

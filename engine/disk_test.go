@@ -24,6 +24,7 @@ func runDiskProxy(t *testing.T, dir string, mutate func(*config.Config)) (*Serve
 	cfg.Listen, cfg.Admin, cfg.Name = "127.0.0.1:0", config.AdminOff, "edgeproxy-test"
 	cfg.EventLoops = 2
 	cfg.Log.Path = config.LogOff
+	cfg.ACL.AllowLocalDestinations = true // the test origins are on loopback
 	cfg.Cache.Dirs = []config.CacheDir{{Path: dir, Size: 16 * config.MiB}}
 	if mutate != nil {
 		mutate(cfg)

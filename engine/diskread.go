@@ -55,6 +55,7 @@ func (ex *exchange) serveDisk(w sink) bool {
 	}
 	head := appendHitHead(w.buffer(), &h, &plan, ex.s.set.name, 0, closing, "")
 	ex.status, ex.code = plan.status, codeHit
+	ex.ctype = string(fieldValue(h.Header, "Content-Type"))
 	d.served.Add(1)
 	if plan.noBody {
 		if plan.status == 304 {

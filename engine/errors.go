@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"edgeproxy/codec"
+	"edgeproxy/engine/acl"
 )
 
 // Refusals the engine decides on itself. Each maps to one status in statusFor.
@@ -19,6 +20,18 @@ var (
 	ErrOverload = errors.New("engine: all origin workers busy")
 	// ErrTooManyConns means limits.max_connections client connections are open.
 	ErrTooManyConns = errors.New("engine: too many client connections")
+	// ErrClientConns means the client's address already has
+	// limits.max_connections_per_client connections open.
+	ErrClientConns = errors.New("engine: too many connections from this client address")
+	// ErrClientWorkers means the client's address already holds
+	// limits.max_workers_per_client workers.
+	ErrClientWorkers = errors.New("engine: this client holds its share of the origin workers")
+	// ErrBodyTimeout means a streamed request body fell below
+	// limits.min_body_rate once timeouts.client_body had passed.
+	ErrBodyTimeout = errors.New("engine: request body too slow")
+	// ErrOriginHead means the origin sent a response head the proxy does
+	// not accept: a line ended by a bare LF (RFC 9112 §2.2).
+	ErrOriginHead = errors.New("engine: invalid origin response head")
 	// ErrForwardLoop means the request's Via already names this proxy
 	// (RFC 9110 §7.6.3): forwarding it again would loop.
 	ErrForwardLoop = errors.New("engine: forwarding loop detected")
@@ -42,6 +55,12 @@ var (
 	ErrOnlyIfCached = errors.New("engine: not in cache (only-if-cached)")
 	// ErrPurgeDenied means PURGE from a client outside the admin networks.
 	ErrPurgeDenied = errors.New("engine: PURGE not allowed from this address")
+	// ErrRuleDenied means a destination rule refused the request; the
+	// page names the rule.
+	ErrRuleDenied = errors.New("engine: denied by a destination rule")
+	// ErrProxyAuth means the request carried no valid proxy credentials
+	// (RFC 9110 §11.7.1).
+	ErrProxyAuth = errors.New("engine: proxy authentication required")
 	// ErrBodyLength means the client's request body ended before its
 	// Content-Length or its chunked framing was complete.
 	ErrBodyLength = errors.New("engine: request body incomplete")
@@ -53,6 +72,12 @@ var (
 	// (auth.hash_queue) is full: answered 503 at once rather than queued.
 	ErrAuthBusy = errors.New("engine: password check queue full")
 )
+
+// ruleDenied is a destination rule's refusal decided only once the host
+// name was resolved, on a worker; it carries the rule's name for the page.
+type ruleDenied struct{ rule string }
+
+func (e *ruleDenied) Error() string { return "engine: access denied by rule " + e.rule }
 
 // errTooBig stops a background fetch whose body passed its size cap; no
 // client ever sees it.
@@ -74,6 +99,14 @@ func statusFor(err error) (int, string) {
 		return 503, "the proxy is at its limit of password checks; retry shortly (auth.hash_queue)"
 	case errors.Is(err, ErrTooManyConns):
 		return 503, "the proxy is at its connection limit; retry shortly"
+	case errors.Is(err, ErrClientConns):
+		return 503, "too many connections from your address (limits.max_connections_per_client); retry shortly"
+	case errors.Is(err, ErrClientWorkers):
+		return 503, "your address is at its share of concurrent origin fetches (limits.max_workers_per_client); retry shortly"
+	case errors.Is(err, ErrBodyTimeout):
+		return 408, "request body not received in time (limits.min_body_rate)"
+	case errors.Is(err, ErrOriginHead):
+		return 502, "the origin sent an invalid response head"
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		return 503, "the proxy is at its limit of connections to this origin"
 	case errors.Is(err, ErrForwardLoop):
@@ -86,10 +119,24 @@ func statusFor(err error) (int, string) {
 		return 403, "CONNECT to this port is not allowed (tunnel.allowed_ports)"
 	case errors.Is(err, ErrOnlyIfCached):
 		return 504, "the object is not in the cache (only-if-cached)"
+	case errors.Is(err, acl.ErrOwnAddress):
+		return 403, "access denied: the destination is this proxy's own listen or admin address"
+	case errors.Is(err, acl.ErrLocalDestination):
+		return 403, "access denied: the destination is a loopback address; an operator can allow loopback destinations with acl.allow_local_destinations: true"
+	case errors.Is(err, acl.ErrUnsafePort):
+		return 403, "access denied: the destination port is not in acl.safe_ports"
+	case errors.As(err, new(*ruleDenied)):
+		var rd *ruleDenied
+		errors.As(err, &rd)
+		return 403, "access denied by rule " + rd.rule
 	case errors.Is(err, ErrPurgeDenied):
 		return 403, "PURGE is allowed from the admin networks only"
 	case errors.Is(err, ErrClientDenied):
 		return 403, "your address is not allowed to use this proxy"
+	case errors.Is(err, ErrRuleDenied):
+		return 403, "access denied by rule"
+	case errors.Is(err, ErrProxyAuth):
+		return 407, "proxy authentication required"
 	case errors.Is(err, ErrRequestTimeout):
 		return 408, "request not received in time"
 	case errors.Is(err, ErrBodyLength):
@@ -119,8 +166,7 @@ func statusFor(err error) (int, string) {
 		}
 		return 504, "origin did not answer in time"
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
+	if isDNS(err) {
 		return 502, "cannot resolve the origin host"
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
@@ -136,9 +182,16 @@ func statusFor(err error) (int, string) {
 var codecErrors = []error{
 	codec.ErrMethod, codec.ErrRequestLine, codec.ErrTarget, codec.ErrVersion,
 	codec.ErrHeaderName, codec.ErrHeaderValue, codec.ErrSpaceBeforeColon,
-	codec.ErrObsFold, codec.ErrBareCR, codec.ErrMissingHost, codec.ErrDuplicateHost,
+	codec.ErrObsFold, codec.ErrBareCR, codec.ErrBareLF, codec.ErrMissingHost, codec.ErrDuplicateHost, codec.ErrHost,
 	codec.ErrContentLength, codec.ErrDuplicateLength, codec.ErrLengthAndChunked,
 	codec.ErrTransferCoding, codec.ErrTransferEncoding10, codec.ErrChunk, codec.ErrChunkTooLarge,
+}
+
+// isRefusal reports whether err is the proxy's own refusal of a
+// destination, which no retry or fallback may get around.
+func isRefusal(err error) bool {
+	return errors.Is(err, acl.ErrOwnAddress) || errors.Is(err, acl.ErrLocalDestination) ||
+		errors.Is(err, acl.ErrUnsafePort) || errors.As(err, new(*ruleDenied))
 }
 
 // isTimeout reports whether err is any kind of deadline expiry.
@@ -150,4 +203,10 @@ func isTimeout(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// isDNS reports whether err is a failure to resolve a name.
+func isDNS(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
 }

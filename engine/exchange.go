@@ -35,7 +35,8 @@ type exchange struct {
 	body   *bodyReader
 
 	cacheState
-	bg uint8 // bgNone, or the kind of background fetch
+	recheck *recheck // a dst rule to decide on the resolved address, or nil
+	bg      uint8    // bgNone, or the kind of background fetch
 	// For the access log: what was sent, and how it was answered.
 	status int
 	sent   int64
@@ -43,7 +44,12 @@ type exchange struct {
 	user   string
 	method string
 	target string
-	peer   string
+	peer   string // the origin's IP address
+	ctype  string // Content-Type of the answer
+	// Referer and User-Agent of the request, for the combined log.
+	referer, agent string
+	html           bool // the client accepts an HTML error page
+	lookedUp       bool // the request was looked up in the cache first
 
 	// Set for an exchange fetched on the loop (passthrough.go).
 	oaddr    string          // the origin's host:port
@@ -139,6 +145,12 @@ func (ex *exchange) sendRef(w sink, ref *cache.Ref, head []byte, start, length i
 // roundTrip fetches from the origin and relays the answer into w, which
 // ends the exchange (w.finish or w.abort) in every case.
 func (ex *exchange) roundTrip(w sink) {
+	if ex.recheck != nil {
+		if err := ex.recheck.decide(ex.s.dest, ex.s.set.origin.connect); err != nil {
+			ex.refused(w, err)
+			return
+		}
+	}
 	if ex.mode != cacheNone {
 		ex.fetchCached(w)
 		return
@@ -155,6 +167,9 @@ func (ex *exchange) roundTrip(w sink) {
 		ex.s.log.Debug("origin fetch failed", "url", ex.url(), "err", err)
 		if ex.body != nil && !ex.body.done() {
 			ex.close = true // the rest of the body is still on the socket
+		}
+		if ex.body != nil && ex.body.timedOut() {
+			err = ErrBodyTimeout // the client's fault, not the origin's: 408
 		}
 		ex.replyError(w, err)
 		return
@@ -176,8 +191,9 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 	status := resp.StatusCode()
 	ex.status = status
 	if ra := resp.RemoteAddr(); ra != nil {
-		ex.peer = ra.String()
+		ex.peer = peerAddr(ra)
 	}
+	ex.ctype = string(resp.Header.Peek("Content-Type"))
 	bodyless := ex.head || status == 204 || status == 304 || status < 200
 	cl := resp.Header.ContentLength() // -1 chunked, -2 until close
 	framing := frameLength
@@ -212,9 +228,10 @@ func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
 // pump streams a body from src to the client behind head, in the given
 // framing, and into the cache writer ex.fill when there is one. A body that
 // ends early, or fails, aborts both: the client sees the truncation (its
-// connection closes without a final chunk) and nothing is stored. A client
-// that goes away does not stop a fill that is being stored (followers and
-// the cache still get the whole object, as Squid's quick_abort does).
+// connection closes without a final chunk) and nothing is stored. When the
+// client goes away, a fill that other clients follow goes on; otherwise
+// quick_abort decides whether the rest is worth fetching for the cache
+// (keepFilling), and an abandoned fetch closes its origin connection.
 func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int64, closing bool) {
 	var sent int64
 	clientGone := false
@@ -237,7 +254,7 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 				ex.spool.write(data)
 			}
 			if clientGone {
-				if ex.fill == nil {
+				if !ex.keepFilling(sent, cl) {
 					return
 				}
 				continue
@@ -273,7 +290,7 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 				if ex.bg == bgPrefetch { // over prefetch.max_object
 					ex.abortFill()
 				}
-				if ex.fill == nil {
+				if !ex.keepFilling(sent, cl) {
 					return
 				}
 			}

@@ -106,6 +106,10 @@ func (ex *exchange) fetchCached(w sink) {
 	ex.s.stats.OriginConns().Add(-1)
 	ex.s.stats.ObserveOrigin(time.Since(ex.reqTime))
 	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
+	if err == nil {
+		// A revalidation answered 304 went to the origin too.
+		ex.peer = peerAddr(resp.RemoteAddr())
+	}
 	status := resp.StatusCode()
 	switch {
 	case err != nil || status >= 500:
@@ -113,7 +117,7 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.flight.Cancel()
 			ex.flight = nil
 		}
-		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && ex.serveStored(w, true, "fwd=stale") {
+		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && !isRefusal(err) && ex.serveStored(w, true, "fwd=stale") {
 			ex.code = codeRefreshFailOld
 			return // RFC 5861 §4: the stale response stands in for the error
 		}
@@ -231,9 +235,32 @@ func (ex *exchange) abortFill() {
 
 // replyError answers an origin failure.
 func (ex *exchange) replyError(w sink, err error) {
+	if isRefusal(err) {
+		ex.refused(w, err)
+		return
+	}
+	ex.answerError(w, err)
+}
+
+// refused answers a destination refused once the host was resolved (the
+// dialer's check or a dst rule), logged as a refusal like those decided at
+// admission (TCP_DENIED/403).
+func (ex *exchange) refused(w sink, err error) {
+	ex.code = codeDenied
+	ex.s.log.Info("request denied", "client", ex.client, "user", ex.user, "rule", err.Error(), "target", ex.target)
+	if ex.body != nil && !ex.body.done() {
+		ex.close = true // the rest of the body is still on the socket
+	}
+	ex.answerError(w, err)
+}
+
+// answerError writes err's status page.
+func (ex *exchange) answerError(w sink, err error) {
 	closing := ex.close || ex.s.draining.Load()
 	ex.status, _ = statusFor(err)
-	w.finish(errorResponse(w.buffer(), err, closing), nil, nil, closing)
+	to := ex.errorFor()
+	ex.ctype = to.ctype()
+	w.finish(ex.s.errorResponse(w.buffer(), err, closing, to), nil, nil, closing)
 }
 
 // follow answers a miss from another request's fetch of the same object
@@ -267,6 +294,7 @@ func (ex *exchange) follow(w sink, f *cache.Flight) bool {
 	}
 	closing := ex.close || ex.s.draining.Load()
 	ex.status = fr.Status()
+	ex.ctype = string(fieldValue(fr.Header(), "Content-Type"))
 	head := appendStoredHead(w.buffer(), fr.Status(), fr.Header(), fr.Age(time.Now()), size, framing,
 		ex.s.set.name, "fwd=uri-miss; collapsed", closing)
 	if framing == frameNone {
@@ -331,6 +359,7 @@ func (ex *exchange) serveStored(w sink, stale bool, fwd string) bool {
 			plan = hitPlan{status: h.Status, length: h.Size}
 		}
 		head = appendHitHead(w.buffer(), &h, &plan, ex.s.set.name, 0, closing, fwd)
+		ex.ctype = string(fieldValue(h.Header, "Content-Type"))
 		ok = true
 		if plan.noBody {
 			return

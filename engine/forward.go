@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 
@@ -41,6 +42,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 		d = decision
 	}
 	ex := cc.s.newExchange(cc, r)
+	ex.lookedUp = lookedUp
 	if c != nil {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
@@ -128,10 +130,21 @@ func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 	}
 	cc.state = stBusy
 	cc.s.inflight.Add(1)
-	if err := cc.s.pool.Submit(ex.run); err != nil {
+	if err := cc.s.submit(cc.remote, ex.run); err != nil {
 		cc.s.inflight.Add(-1)
 		ex.release()
-		return cc.replyError(err, ex.close)
+		to := ex.errorFor()
+		cc.l.out = cc.s.errorResponse(cc.l.out[:0], err, ex.close, to)
+		ex.status, _ = statusFor(err)
+		ex.code, ex.sent, ex.ctype = codeNone, int64(len(cc.l.out)), to.ctype()
+		ex.logDone()
+		_, _ = cc.c.Write(cc.l.out)
+		if ex.close {
+			_, _ = cc.c.Discard(-1)
+			return gnet.Close
+		}
+		cc.idle()
+		return gnet.None
 	}
 	return gnet.None
 }
@@ -153,7 +166,11 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.user = cc.user
 	ex.method = string(r.Method)
 	ex.target = string(r.Target)
+	ex.referer = string(r.Header("Referer"))
+	ex.agent = string(r.Header("User-Agent"))
+	ex.html = acceptsHTML(r.Header("Accept"))
 	ex.sink.init(cc.c, ex)
+	ex.recheck = cc.newRecheck(r)
 	ex.buildRequest(r)
 	return ex
 }
@@ -176,6 +193,10 @@ func (ex *exchange) buildRequest(r *codec.Request) {
 		case r.IsHopByHop(h.Name),
 			codec.EqualFold(h.Name, "Host"), codec.EqualFold(h.Name, "Content-Length"),
 			codec.EqualFold(h.Name, "Expect"):
+			continue
+		case !s.set.underscores && bytes.IndexByte(h.Name, '_') >= 0:
+			// underscores_in_headers off, as nginx: a backend that maps "_"
+			// and "-" alike would take X_Forwarded_User for X-Forwarded-User.
 			continue
 		case codec.EqualFold(h.Name, "X-Forwarded-For"):
 			if s.set.forwardedFor == config.ForwardedTransparent {

@@ -234,7 +234,7 @@ func TestRequestBodies(t *testing.T) {
 func TestForwardingLoop(t *testing.T) {
 	s := startProxy(t, nil)
 	rc := dialRaw(t, s)
-	rc.send("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: h\r\nVia: 1.1 other, 1.1 edgeproxy-test (edgeproxy)\r\n\r\n")
+	rc.send("GET http://127.0.0.1:80/ HTTP/1.1\r\nHost: h\r\nVia: 1.1 other, 1.1 edgeproxy-test (edgeproxy)\r\n\r\n")
 	if resp := rc.response("GET"); resp.StatusCode != 508 {
 		t.Errorf("looped request: got %d, want 508", resp.StatusCode)
 	}

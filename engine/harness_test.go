@@ -32,6 +32,9 @@ func startProxyWith(t testing.TB, mutate func(*config.Config), before func(*Serv
 	cfg.Name = "edgeproxy-test"
 	cfg.EventLoops = 2
 	cfg.Log.Path = config.LogOff
+	// Test origins listen on loopback, which the proxy refuses by default;
+	// tests of that refusal turn it back off in mutate.
+	cfg.ACL.AllowLocalDestinations = true
 	if mutate != nil {
 		mutate(cfg)
 	}

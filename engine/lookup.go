@@ -36,7 +36,8 @@ type hitState struct {
 	// byRequest: the stored object is fresh, but the request's directives
 	// ask for a revalidation (cache.Hit.ByRequest)
 	byRequest bool
-	pre       bool // the served object was stored by a prefetch
+	pre       bool   // the served object was stored by a prefetch
+	ctype     []byte // the served object's Content-Type, for the log
 }
 
 func (l *loop) initHit() {
@@ -87,7 +88,7 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 		if hs.status == 304 {
 			code = codeINMHit
 		}
-		cc.logLocal(r, hs.status, hs.bytes, code, cc.user)
+		cc.logLocal(r, hs.status, hs.bytes, code, cc.user, view(hs.ctype))
 		if hs.close {
 			return cc.closeWhenDrained(), true, d
 		}
@@ -112,7 +113,8 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 		return
 	}
 	hs.served = true
-	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.Prefetched
+	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.ClaimPrefetch()
+	hs.ctype = append(hs.ctype[:0], fieldValue(h.Header, "Content-Type")...)
 	p := planHit(hs.r, &h, hs.ranges)
 	var mlen int64
 	var ctype []byte
@@ -174,7 +176,8 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 // the head built on the loop.
 func (cc *clientConn) streamLarge(r *codec.Request, hs *hitState) gnet.Action {
 	ex := &exchange{s: cc.s, cc: cc, c: cc.c, minor: r.Minor, close: hs.close, large: hs.large, plan: hs.plan, hhead: hs.head,
-		start: time.Now(), user: cc.user, method: string(r.Method), target: string(r.Target)}
+		start: time.Now(), user: cc.user, method: string(r.Method), target: string(r.Target), ctype: string(hs.ctype),
+		referer: string(r.Header("Referer")), agent: string(r.Header("User-Agent"))}
 	ex.sink.init(cc.c, ex)
 	hs.large, hs.head = nil, nil
 	return cc.dispatch(ex)
@@ -293,6 +296,8 @@ func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
 	out = appendConnection(out, r.Close || r.Minor == 0)
 	out = append(out, "\r\n"...)
 	cc.l.out = out
+	// Squid logs a PURGE it carried out as TCP_MISS, with 200 or 404.
+	cc.logLocal(r, status, int64(len(out)), codeMiss, cc.user, "")
 	return cc.writeLocal(r, n, out)
 }
 

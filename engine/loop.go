@@ -54,8 +54,9 @@ func (l *loop) remove(cc *clientConn) {
 // sweep has the origin pool enforce its timeouts, then closes client
 // connections that broke a timeout: a request head or buffered
 // body not received within timeouts.client_header gets 408 (the slowloris
-// defence), a connection idle for timeouts.keepalive_idle is closed, and
-// while draining every idle connection is closed at once.
+// defence), a connection idle for timeouts.keepalive_idle is closed (as is
+// one whose client has read none of its answers for that long), and while
+// draining every idle connection is closed at once.
 func (l *loop) sweep(now int64) {
 	l.origin.Sweep()
 	set := l.s.set
@@ -66,7 +67,8 @@ func (l *loop) sweep(now int64) {
 		switch cc.state {
 		case stHead, stBody:
 			if age > set.clientHeader {
-				l.out = errorResponse(l.out[:0], ErrRequestTimeout, true)
+				l.out = l.s.errorResponse(l.out[:0], ErrRequestTimeout, true, nil)
+				l.s.logNoRequest(cc.remote, 408, int64(len(l.out)), codeNone, "error:request-timeout")
 				_, _ = cc.c.Write(l.out)
 				_ = cc.c.Close()
 			}
@@ -77,6 +79,12 @@ func (l *loop) sweep(now int64) {
 		case stClosing:
 			if age > set.idle {
 				_ = cc.c.Close()
+			}
+		case stDrain:
+			if age > set.idle {
+				_ = cc.c.Close()
+			} else {
+				_ = cc.c.Wake(nil) // a stalled backlog has no timer of its own
 			}
 		}
 	}

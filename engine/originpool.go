@@ -5,19 +5,20 @@ import (
 	"net"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 
 	"edgeproxy/engine/origin"
 )
 
 // newOriginConfig is the configuration every loop's origin pool shares.
 // Dials run on the worker pool, so their number is bounded like every other
-// blocking job, and go through the shared TCPDialer and its DNS cache.
-func (s *Server) newOriginConfig(dialer *fasthttp.TCPDialer, maxHeader int) origin.Config {
+// blocking job, and go through the destination dialer: its DNS cache, and
+// the check of the resolved address (acl.allow_local_destinations) at dial
+// time, as for the fasthttp client and tunnels.
+func (s *Server) newOriginConfig(maxHeader int) origin.Config {
 	t := s.set.origin
 	return origin.Config{
 		Dial: func(addr string) (net.Conn, error) {
-			c, err := dialer.DialTimeout(addr, t.connect)
+			c, err := s.dest.DialTimeout(addr, t.connect)
 			if err != nil && isTimeout(err) {
 				return nil, errors.Join(ErrConnectTimeout, err)
 			}

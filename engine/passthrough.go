@@ -150,8 +150,9 @@ func (ex *exchange) OnHead(oex *origin.Exchange, r *codec.Response) error {
 	}
 	ex.status = r.Status
 	if a := oex.Peer(); a != nil {
-		ex.peer = a.String()
+		ex.peer = peerAddr(a)
 	}
+	ex.ctype = string(r.Header("Content-Type"))
 	framing, cl := frameLength, r.ContentLength
 	switch {
 	case r.Framing == codec.FramingNone:
@@ -170,7 +171,7 @@ func (ex *exchange) OnHead(oex *origin.Exchange, r *codec.Response) error {
 			return err
 		}
 		ex.originDone()
-		if err := ex.s.pool.Submit(func() { ex.pumpDetached(det, head, framing, cl, closing) }); err != nil {
+		if err := ex.s.submit(cc.remote, func() { ex.pumpDetached(det, head, framing, cl, closing) }); err != nil {
 			_ = det.Close()
 			ex.status = 0
 			ex.endOnLoop(err)
@@ -246,8 +247,16 @@ func (ex *exchange) endOnLoop(err error) {
 			_ = cc.c.Close()
 			return
 		}
+		if isRefusal(err) {
+			// The destination check refused the resolved address at dial
+			// time: logged as a refusal, like those decided at admission.
+			ex.code = codeDenied
+			ex.s.log.Info("request denied", "client", ex.client, "user", ex.user, "rule", err.Error(), "target", ex.target)
+		}
 		ex.status, _ = statusFor(err)
-		cc.l.out = errorResponse(cc.l.out[:0], err, closing)
+		to := ex.errorFor()
+		ex.ctype = to.ctype()
+		cc.l.out = ex.s.errorResponse(cc.l.out[:0], err, closing, to)
 		_ = ex.send(cc.l.out)
 	}
 	if closing {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"net"
+	"net/netip"
 	"time"
 	"unsafe"
 
@@ -37,11 +39,12 @@ func view(b []byte) string {
 }
 
 // logLocal records a request answered on the event loop: a hit, a refusal,
-// a local page. It allocates nothing.
-func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, user string) {
+// a local page; ctype is the Content-Type of the answer. It allocates
+// nothing.
+func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, user, ctype string) {
 	o := metrics.Outcome{
 		Method: view(r.Method), Status: status, Result: code, BytesIn: int64(len(r.Target)),
-		BytesOut: bytes, Client: cc.remote, User: user, Hit: code == codeMemHit || code == codeINMHit,
+		BytesOut: bytes, Client: cc.remote, User: user, Hit: hitCode(code),
 	}
 	cc.s.stats.Record(&o)
 	w := cc.s.alog
@@ -49,20 +52,65 @@ func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, 
 		return
 	}
 	rec := accesslog.Record{
-		Time:      time.Now(),
-		Client:    cc.remote,
-		Code:      code,
-		Status:    status,
-		Bytes:     bytes,
-		Method:    view(r.Method),
-		URL:       view(r.Target),
-		Proto:     protoOf(r.Minor),
-		User:      user,
-		Hierarchy: accesslog.HierNone,
-		Referer:   view(r.Header("Referer")),
-		UserAgent: view(r.Header("User-Agent")),
+		Time:        time.Now(),
+		Client:      cc.remote,
+		Code:        code,
+		Status:      status,
+		Bytes:       bytes,
+		Method:      view(r.Method),
+		URL:         view(r.Target),
+		Proto:       protoOf(r.Minor),
+		User:        user,
+		Hierarchy:   accesslog.HierNone,
+		ContentType: ctype,
+		Referer:     view(r.Header("Referer")),
+		UserAgent:   view(r.Header("User-Agent")),
 	}
 	w.Log(&rec)
+}
+
+// logNoRequest records a connection answered before a request could be
+// read: a client refused on accept, a head that did not parse or did not
+// arrive in time. Squid logs these with method NONE and a URL of the form
+// "error:what-happened".
+func (s *Server) logNoRequest(client netip.Addr, status int, bytes int64, code, url string) {
+	s.stats.Record(&metrics.Outcome{Method: "NONE", Status: status, Result: code, BytesOut: bytes, Client: client})
+	if s.alog == nil {
+		return
+	}
+	s.alog.Log(&accesslog.Record{
+		Time: time.Now(), Client: client, Code: code, Status: status, Bytes: bytes,
+		Method: "NONE", URL: url, Hierarchy: accesslog.HierNone, ContentType: ctypeText,
+	})
+}
+
+// peerAddr is the address of the server a response came from, as Squid's
+// hierarchy field writes it: the IP address alone, no port.
+func peerAddr(a net.Addr) string {
+	switch a := a.(type) {
+	case nil:
+		return ""
+	case *net.TCPAddr:
+		return a.IP.String()
+	}
+	s := a.String()
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		return host
+	}
+	return s
+}
+
+// hitCode reports the Squid result codes of a request answered from the
+// cache, as Squid's own statistics count hits: fresh copies, conditional
+// requests answered from the cache, and revalidated or stale-if-error
+// copies. It is the one definition behind edgeproxy_cache_hits_total.
+func hitCode(code string) bool {
+	switch code {
+	case codeHit, codeMemHit, codeINMHit, accesslog.CodeIMSHit, accesslog.CodeNegativeHit,
+		codeRefreshUnmodified, codeRefreshFailOld:
+		return true
+	}
+	return false
 }
 
 func protoOf(minor uint8) string {
@@ -83,7 +131,7 @@ func (ex *exchange) logDone() {
 	}
 	o := metrics.Outcome{
 		Method: ex.method, Status: ex.status, Result: code, BytesIn: int64(len(ex.target)) + ex.bodyIn(),
-		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: code == codeMemHit || code == codeHit || code == codeRefreshUnmodified,
+		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: hitCode(code), Lookup: ex.lookedUp,
 	}
 	ex.s.stats.Record(&o)
 	w := ex.s.alog
@@ -95,18 +143,21 @@ func (ex *exchange) logDone() {
 		hier = accesslog.HierNone
 	}
 	rec := accesslog.Record{
-		Time:      time.Now(),
-		Elapsed:   time.Since(ex.start),
-		Client:    ex.cc.remote,
-		Code:      code,
-		Status:    ex.status,
-		Bytes:     ex.sent,
-		Method:    ex.method,
-		URL:       ex.target,
-		Proto:     protoOf(ex.minor),
-		User:      ex.user,
-		Hierarchy: hier,
-		Peer:      ex.peer,
+		Time:        time.Now(),
+		Elapsed:     time.Since(ex.start),
+		Client:      ex.cc.remote,
+		Code:        code,
+		Status:      ex.status,
+		Bytes:       ex.sent,
+		Method:      ex.method,
+		URL:         ex.target,
+		Proto:       protoOf(ex.minor),
+		User:        ex.user,
+		Hierarchy:   hier,
+		Peer:        ex.peer,
+		ContentType: ex.ctype,
+		Referer:     ex.referer,
+		UserAgent:   ex.agent,
 	}
 	w.Log(&rec)
 }

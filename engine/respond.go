@@ -79,22 +79,6 @@ func appendConnection(dst []byte, close bool) []byte {
 	return dst
 }
 
-// errorResponse appends a complete response for err: its status, and a one
-// line text body that names the cause.
-func errorResponse(dst []byte, err error, close bool) []byte {
-	code, text := statusFor(err)
-	dst = codec.AppendStatusLine(dst, code)
-	dst = codec.AppendHeaderString(dst, "Content-Type", "text/plain; charset=utf-8")
-	dst = codec.AppendHeaderInt(dst, "Content-Length", int64(len(text)+1))
-	dst = append(dst, "Date: "...)
-	dst = codec.AppendHTTPDate(dst, time.Now())
-	dst = append(dst, "\r\n"...)
-	dst = appendConnection(dst, close)
-	dst = append(dst, "\r\n"...)
-	dst = append(dst, text...)
-	return append(dst, '\n')
-}
-
 // local answers a request addressed to the proxy itself (origin-form or *):
 // the proxy auto-configuration file, or a refusal.
 func (cc *clientConn) local(r *codec.Request, n int) gnet.Action {
@@ -127,7 +111,9 @@ func (cc *clientConn) servePAC(r *codec.Request, n int) gnet.Action {
 		out = append(out, body...)
 	}
 	cc.l.out = out
-	cc.logLocal(r, 200, int64(len(out)), codeNone, "")
+	// Squid logs a page it makes itself (its cache manager's) as TCP_MISS
+	// from HIER_NONE: no cache object, no origin.
+	cc.logLocal(r, 200, int64(len(out)), codeMiss, cc.user, "application/x-ns-proxy-autoconfig")
 	return cc.writeLocal(r, n, out)
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"edgeproxy/cache"
 	"edgeproxy/cache/admission"
 	"edgeproxy/engine/accesslog"
+	"edgeproxy/engine/acl"
 	"edgeproxy/engine/auth"
 	"edgeproxy/engine/config"
 	"edgeproxy/engine/metrics"
@@ -29,6 +31,7 @@ import (
 type Server struct {
 	gnet.BuiltinEventEngine
 
+	cfg    *config.Config // as started; a reload compares the file with it
 	set    *settings
 	log    *slog.Logger
 	client *fasthttp.Client
@@ -39,7 +42,8 @@ type Server struct {
 	ahead  *refreshAhead // nil when refresh_ahead is off or there is no cache
 	pf     *prefetcher   // nil when prefetch is off or there is no cache
 	pol    atomic.Pointer[policy]
-	dialer *fasthttp.TCPDialer // shared by origin fetches and tunnels: one DNS cache
+	dialer *fasthttp.TCPDialer // connects to checked addresses for dest
+	dest   *acl.Dialer         // resolves, checks and dials every destination: origin fetches and tunnels
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
 
 	originCfg   origin.Config // shared by every loop's origin pool
@@ -48,6 +52,8 @@ type Server struct {
 	// authLimit counts failed authentications per client address; it
 	// outlives reloads, so a reload does not reset the lock-outs.
 	authLimit *auth.Limiter
+
+	clients *clientTable // connections and workers per client address (limits.*_per_client)
 
 	eng     gnet.Engine
 	ready   chan struct{} // closed when the event loops run
@@ -64,24 +70,38 @@ type Server struct {
 	inflight atomic.Int64 // exchanges and tunnels in progress
 	draining atomic.Bool
 
-	reloadMu   sync.Mutex // serialises reloads; protects cfgPath and lastReload
+	reloadMu   sync.Mutex // serialises reloads; protects cfgPath, loadCfg and lastReload
 	cfgPath    string
+	loadCfg    func() (*config.Config, error) // nil: config.Load(cfgPath)
 	lastReload error
+
+	selfMu sync.Mutex // protects self
+	self   []string   // the proxy's own listener addresses: listen, admin
 }
 
 // New checks cfg and builds a Server; nothing listens until Serve.
+//
+// Every error about a value of cfg is a *config.Error naming its key, and
+// the file and line of a file that key names; its File is empty, for the
+// caller to fill in with the configuration file's name.
 func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
-	set, err := newSettings(cfg)
-	if err != nil {
-		return nil, err
-	}
 	if log == nil {
 		log = slog.Default()
 	}
-	dialer := &fasthttp.TCPDialer{
-		Concurrency:      4096,             // parallel dials; beyond this dials queue
-		DNSCacheDuration: 30 * time.Second, // answers are reused, not re-resolved per dial
+	st, err := prepare(cfg, log)
+	if err != nil {
+		return nil, err
 	}
+	set := st.set
+	if err := set.resolvePort(); err != nil {
+		return nil, err
+	}
+	dialer := &fasthttp.TCPDialer{
+		Concurrency: 4096, // parallel dials; beyond this dials queue
+	}
+	// Names are resolved once, by dest, whose answers are reused for 30s;
+	// the TCP dialer only ever sees the checked IP address.
+	dest := &acl.Dialer{Resolver: &acl.Resolver{TTL: 30 * time.Second}, Dial: dialer.DialDualStackTimeout}
 	pool, err := ants.NewPool(set.workers,
 		ants.WithNonblocking(true), // a full pool answers 503 at once, never queues
 		ants.WithExpiryDuration(10*time.Second),
@@ -104,7 +124,22 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		if heuristic == 0 {
 			heuristic = -1 // 0 in the file turns heuristic freshness off
 		}
+		policy := cache.PolicyEdge
+		if cfg.Cache.Policy == config.CachePolicyLRU {
+			policy = cache.PolicyLRU
+		}
+		var rules []cache.RefreshRule
+		for i := range cfg.Cache.RefreshRules {
+			r := &cfg.Cache.RefreshRules[i]
+			re, err := r.Regexp()
+			if err != nil {
+				return nil, fmt.Errorf("cache.refresh_rules[%d].pattern: %w", i, err)
+			}
+			rules = append(rules, cache.RefreshRule{Pattern: re, Min: r.Min.Std(), Max: r.Max.Std(), Percent: r.Percent, Immutable: r.Immutable})
+		}
 		c = cache.New(cache.Options{
+			Policy:           policy,
+			RefreshRules:     rules,
 			Memory:           int64(cfg.Cache.Memory),
 			LargeMemory:      int64(cfg.Cache.LargeMemory),
 			MaxObject:        int64(cfg.Cache.MaxObject),
@@ -114,23 +149,29 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		})
 	}
 	srv := &Server{
+		cfg:     cfg,
 		cache:   c,
 		set:     set,
 		log:     log,
 		dialer:  dialer,
-		client:  newOriginClient(dialer, set.origin, set.workers),
+		dest:    dest,
+		client:  newOriginClient(dest.DialTimeout, set.origin, set.workers),
 		pool:    pool,
+		clients: newClientTable(),
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
 		start:   time.Now(),
 		loops:   make(map[gnet.EventLoop]*loop),
 	}
-	srv.originCfg = srv.newOriginConfig(dialer, int(cfg.Limits.MaxResponseHeader))
-	pol, err := buildPolicy(cfg, nil)
-	if err != nil {
+	srv.originCfg = srv.newOriginConfig(int(cfg.Limits.MaxResponseHeader))
+	srv.pol.Store(st.pol)
+	srv.self = []string{set.listen}
+	if cfg.Admin != config.AdminOff && !strings.HasSuffix(cfg.Admin, ":0") {
+		srv.self = append(srv.self, cfg.Admin)
+	}
+	if err := srv.setDestinations(cfg.ACL.AllowLocalDestinations); err != nil {
 		return nil, err
 	}
-	srv.pol.Store(pol)
 	if c != nil {
 		load := func() float64 { return float64(srv.inflight.Load()) / float64(set.workers) }
 		srv.ahead = newRefreshAhead(&cfg.RefreshAhead, load)
@@ -141,12 +182,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	srv.stats = metrics.New()
 	srv.stats.SetCollector(srv.collect)
 	if cfg.Log.Path != config.LogOff {
-		f, err := accesslog.ParseFormat(cfg.Log.Format)
-		if err != nil {
-			return nil, err
-		}
-		if srv.alog, err = accesslog.Open(cfg.Log.Path, f); err != nil {
-			return nil, fmt.Errorf("log.path: %w", err)
+		if srv.alog, err = accesslog.Open(cfg.Log.Path, st.format); err != nil {
+			return nil, keyError("log.path", err)
 		}
 	}
 	if c != nil && len(cfg.Cache.Dirs) > 0 {
@@ -237,6 +274,9 @@ func (s *Server) stop() error {
 	return s.eng.Stop(ctx)
 }
 
+// SetVersion names the running build in edgeproxy_build_info.
+func (s *Server) SetVersion(version string) { s.stats.SetBuildInfo(version) }
+
 // OnBoot keeps the engine handle and signals readiness.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
@@ -259,11 +299,21 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	addr := remoteAddr(c)
 	if !s.pol.Load().clients.Permit(addr) {
-		return errorResponse(nil, ErrClientDenied, true), gnet.Close
+		out := s.errorResponse(nil, ErrClientDenied, true, nil)
+		s.logNoRequest(addr, 403, int64(len(out)), codeDenied, "error:client-denied")
+		return out, gnet.Close
 	}
 	if s.conns.Add(1) > int64(s.set.maxConns) {
 		s.conns.Add(-1)
-		return errorResponse(nil, ErrTooManyConns, true), gnet.Close
+		out := s.errorResponse(nil, ErrTooManyConns, true, nil)
+		s.logNoRequest(addr, 503, int64(len(out)), codeNone, "error:too-many-connections")
+		return out, gnet.Close
+	}
+	if !s.openConn(addr) {
+		s.conns.Add(-1)
+		out := s.errorResponse(nil, ErrClientConns, true, nil)
+		s.logNoRequest(addr, 503, int64(len(out)), codeNone, "error:too-many-connections")
+		return out, gnet.Close
 	}
 	cc := &clientConn{s: s, remote: addr}
 	cc.attach(c, l)
@@ -286,7 +336,7 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	if cc.state != stDetached {
 		cc.closed = true
-		s.conns.Add(-1)
+		s.closeConn(cc.remote)
 	}
 	return gnet.None
 }
@@ -377,32 +427,68 @@ func (s *Server) SetConfigPath(path string) {
 	s.reloadMu.Unlock()
 }
 
-// Reload reads the configuration file again and replaces the access lists,
-// destination rules, password files and PAC domains, without closing a
-// connection. A reload whose files are invalid is refused: the policy in
-// force stays, and the error is returned (and kept for LastReload). Other
-// keys (listen, cache sizes, timeouts) take effect at the next start.
+// SetConfigLoader makes Reload read the configuration with load instead of
+// config.Load(path), so that the command line's overrides apply to the
+// reloaded file as they did at start-up. SetConfigPath still names the file
+// in errors.
+func (s *Server) SetConfigLoader(load func() (*config.Config, error)) {
+	s.reloadMu.Lock()
+	s.loadCfg = load
+	s.reloadMu.Unlock()
+}
+
+// Reload is ReloadKeys without the list of keys that need a restart.
 func (s *Server) Reload() error {
+	_, err := s.ReloadKeys()
+	return err
+}
+
+// ReloadKeys reads the configuration file again and replaces the access
+// lists, destination rules, password files and PAC domains (the keys acl.*,
+// rules, auth.* and pac.*), without closing a connection. A reload whose
+// files are invalid is refused: the policy in force stays, and the error is
+// returned (and kept for LastReload). Every other key takes effect only at
+// the next start: restart lists those whose value in the file differs from
+// the running one, which keep their old value, and the log says so.
+func (s *Server) ReloadKeys() (restart []string, err error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	cfg := config.Default()
-	var err error
-	if s.cfgPath != "" {
+	switch {
+	case s.loadCfg != nil:
+		cfg, err = s.loadCfg()
+	case s.cfgPath != "":
 		cfg, err = config.Load(s.cfgPath)
 	}
+	var pol *policy
 	if err == nil {
-		var pol *policy
 		if pol, err = buildPolicy(cfg, s.pol.Load()); err == nil {
-			s.pol.Store(pol)
+			err = s.setDestinations(cfg.ACL.AllowLocalDestinations)
 		}
+	}
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.File == "" {
+		ce.File = s.cfgPath
 	}
 	s.lastReload = err
 	if err != nil {
 		s.log.Error("reload refused: the previous configuration stays in force", "err", err)
+		return nil, err
+	}
+	s.pol.Store(pol)
+	for _, w := range pol.warnings {
+		s.log.Warn(w)
+	}
+	if s.cfg != nil {
+		restart = restartKeys(s.cfg, cfg)
+	}
+	if len(restart) > 0 {
+		s.log.Warn("configuration reloaded, but these changed keys keep their old values until a restart",
+			"file", s.cfgPath, "restart_needed", strings.Join(restart, ", "))
 	} else {
 		s.log.Info("configuration reloaded", "file", s.cfgPath)
 	}
-	return err
+	return restart, nil
 }
 
 // LastReload is the result of the latest Reload: nil if it succeeded or
@@ -419,4 +505,28 @@ func (s *Server) ReopenLog() error {
 		return nil
 	}
 	return s.alog.Reopen()
+}
+
+// setDestinations puts the destination policy in force: loopback allowed or
+// not, and the proxy's own listeners always refused. It reads this
+// machine's interface addresses again, so a reload also sees new ones.
+func (s *Server) setDestinations(allowLocal bool) error {
+	s.selfMu.Lock()
+	defer s.selfMu.Unlock()
+	d, err := acl.NewDestinations(allowLocal, s.self, acl.MachineAddrs())
+	if err != nil {
+		return err
+	}
+	s.dest.SetPolicy(d)
+	return nil
+}
+
+// addSelf adds a listener the proxy opened (the admin listener, once its
+// port is known) to the addresses no request may reach.
+func (s *Server) addSelf(addr string) error {
+	s.selfMu.Lock()
+	s.self = append(s.self, addr)
+	allowLocal := s.dest.Policy().AllowLocal()
+	s.selfMu.Unlock()
+	return s.setDestinations(allowLocal)
 }

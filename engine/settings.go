@@ -18,6 +18,7 @@ type settings struct {
 	workers      int
 	hashWorkers  int // auth.hash_workers, resolved
 	forwardedFor config.ForwardedFor
+	underscores  bool // forward header fields whose name holds "_"
 	limits       codec.Limits
 	maxConns     int
 	maxBody      int // request bodies up to this size are buffered before forwarding
@@ -28,6 +29,14 @@ type settings struct {
 	idle         time.Duration
 	drain        time.Duration
 	origin       originTimeouts
+
+	// Per client address (clients.go): connections open, workers held.
+	maxConnsPerClient   int // 0: no limit
+	maxWorkersPerClient int
+	// A streamed request body gets bodyWindow, then must keep minBodyRate.
+	bodyWindow  time.Duration
+	minBodyRate int64
+	quickAbort  quickAbort // for fetches whose client went away
 }
 
 // watermark is how much response data gnet may hold for one client before the
@@ -46,6 +55,7 @@ func newSettings(cfg *config.Config) (*settings, error) {
 		workers:      cfg.Workers,
 		hashWorkers:  cfg.Auth.HashWorkers,
 		forwardedFor: cfg.ForwardedFor,
+		underscores:  cfg.UnderscoresInHeaders,
 		limits: codec.Limits{
 			MaxRequestLine: int(cfg.Limits.MaxRequestLine),
 			MaxHeaderBytes: int(cfg.Limits.MaxHeaderBytes),
@@ -62,9 +72,25 @@ func newSettings(cfg *config.Config) (*settings, error) {
 			firstByte: time.Duration(cfg.Timeouts.OriginFirstByte),
 			idle:      time.Duration(cfg.Timeouts.OriginIdle),
 		},
+
+		maxConnsPerClient:   cfg.Limits.MaxConnectionsPerClient,
+		maxWorkersPerClient: cfg.Limits.MaxWorkersPerClient,
+		bodyWindow:          time.Duration(cfg.Timeouts.ClientBody),
+		minBodyRate:         int64(cfg.Limits.MinBodyRate),
+		quickAbort:          quickAbort{min: 16 << 10, max: 16 << 10, pct: 95}, // Squid's
 	}
-	if err := s.resolvePort(); err != nil {
-		return nil, err
+	if q := &cfg.Cache; q.QuickAbortMin != nil && q.QuickAbortMax != nil && q.QuickAbortPct != nil {
+		s.quickAbort = quickAbort{min: int64(*q.QuickAbortMin), max: int64(*q.QuickAbortMax), pct: int64(*q.QuickAbortPct)}
+	}
+	// Defaults for a config that did not go through Validate.
+	if s.maxWorkersPerClient <= 0 {
+		s.maxWorkersPerClient = max(s.workers/4, 1) // limits.max_workers_per_client's default
+	}
+	if s.bodyWindow <= 0 {
+		s.bodyWindow = 20 * time.Second
+	}
+	if s.minBodyRate <= 0 {
+		s.minBodyRate = 500
 	}
 	if s.loops <= 0 {
 		s.loops = runtime.GOMAXPROCS(0)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/netip"
@@ -47,8 +48,7 @@ const spliceStep = 128 << 10
 func (cc *clientConn) connect(r *codec.Request, n int, buf []byte) gnet.Action {
 	port, ok := parsePort(r.Port)
 	if !ok || !cc.s.set.tunnelAllowed(port) {
-		_, _ = cc.c.Discard(n)
-		return cc.replyError(ErrTunnelPort, true)
+		return cc.refuseWith(r, n, ErrTunnelPort, "", true)
 	}
 	fd, act, ok := cc.prepareDetach(r, n)
 	if !ok {
@@ -61,8 +61,9 @@ func (cc *clientConn) connect(r *codec.Request, n int, buf []byte) gnet.Action {
 		client:   cc.remote,
 		user:     cc.user,
 		start:    time.Now(),
+		recheck:  cc.newRecheck(r),
 	}
-	if err := cc.s.pool.Submit(func() { t.run(fd) }); err != nil {
+	if err := cc.s.submit(cc.remote, func() { t.run(fd) }); err != nil {
 		return cc.undoDetach(r, n, fd, err, func() {})
 	}
 	return gnet.Close
@@ -79,13 +80,20 @@ type tunnel struct {
 	start    time.Time
 	status   int
 	toClient atomic.Int64 // bytes relayed to the client, for the log
-	peer     string
+	peer     string       // the target's IP address
+	ctype    string       // Content-Type of an error answer
+	recheck  *recheck     // a dst rule to decide on the resolved address, or nil
+	denied   bool         // the destination was refused: logged TCP_DENIED
 }
 
 // log records the tunnel when it closes, with the bytes sent to the client,
 // as Squid does.
 func (t *tunnel) log() {
-	t.s.stats.Record(&metrics.Outcome{Method: "CONNECT", Status: t.status, Result: codeTunnel,
+	code := codeTunnel
+	if t.denied {
+		code = codeDenied
+	}
+	t.s.stats.Record(&metrics.Outcome{Method: "CONNECT", Status: t.status, Result: code,
 		BytesOut: t.toClient.Load(), Client: t.client, User: t.user})
 	if t.s.alog == nil {
 		return
@@ -96,8 +104,8 @@ func (t *tunnel) log() {
 	}
 	t.s.alog.Log(&accesslog.Record{
 		Time: time.Now(), Elapsed: time.Since(t.start), Client: t.client,
-		Code: codeTunnel, Status: t.status, Bytes: t.toClient.Load(),
-		Method: "CONNECT", URL: t.target, User: t.user, Hierarchy: hier, Peer: t.peer,
+		Code: code, Status: t.status, Bytes: t.toClient.Load(),
+		Method: "CONNECT", URL: t.target, User: t.user, Hierarchy: hier, Peer: t.peer, ContentType: t.ctype,
 	})
 }
 
@@ -105,25 +113,29 @@ var established = []byte("HTTP/1.1 200 Connection established\r\n\r\n")
 
 func (t *tunnel) run(fd int) {
 	defer t.s.inflight.Add(-1)
-	defer t.s.conns.Add(-1)
+	defer t.s.closeConn(t.client)
 	defer t.log()
 	nc, err := fileConn(fd)
 	if err != nil {
 		return
 	}
 	defer nc.Close() //nolint:errcheck
-	up, err := t.s.dialer.DialTimeout(t.target, t.s.set.origin.connect)
+	up, err := t.dial()
 	if err != nil {
-		if isTimeout(err) {
+		if isRefusal(err) {
+			t.denied = true
+			t.s.log.Info("request denied", "client", t.client, "user", t.user, "rule", err.Error(), "target", t.target)
+		} else if isTimeout(err) {
 			err = ErrConnectTimeout
 		}
 		t.status, _ = statusFor(err)
 		_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
-		_, _ = nc.Write(errorResponse(nil, err, true))
+		t.ctype = ctypeText
+		_, _ = nc.Write(t.s.errorResponse(nil, err, true, nil))
 		return
 	}
 	defer up.Close() //nolint:errcheck
-	t.status, t.peer = 200, up.RemoteAddr().String()
+	t.status, t.peer = 200, peerAddr(up.RemoteAddr())
 	t.s.stats.Tunnels().Add(1)
 	defer t.s.stats.Tunnels().Add(-1)
 	_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
@@ -145,6 +157,25 @@ func (t *tunnel) run(fd int) {
 	}()
 	t.pipe(up, nc)
 	wg.Wait()
+}
+
+// dial resolves the target once, checks every candidate address against
+// the destination policy and the rules left to decide on it, and connects
+// to a checked address, all within timeouts.origin_connect.
+func (t *tunnel) dial() (net.Conn, error) {
+	deadline := time.Now().Add(t.s.set.origin.connect)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	addrs, err := t.s.dest.Resolve(ctx, t.target)
+	if err != nil {
+		return nil, err
+	}
+	if t.recheck != nil {
+		if err := t.recheck.decideOn(addrs); err != nil {
+			return nil, err
+		}
+	}
+	return t.s.dest.DialResolved(addrs, deadline)
 }
 
 // pipe copies src to dst until src ends, then half-closes dst so the other

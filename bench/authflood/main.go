@@ -48,6 +48,7 @@ func main() {
 	floodConns := flag.Int("flood-conns", 8, "connections sending wrong passwords (at most 256)")
 	duration := flag.Duration("duration", 5*time.Second, "how long the flood runs (at most 60s)")
 	maxHits := flag.Int("max-hits", 20000, "most cache hits the legitimate user sends")
+	allowLocal := flag.Bool("allow-local", true, "set acl.allow_local_destinations (false for binaries that predate it)")
 	flag.Parse()
 	*samples = min(max(*samples, 1), 200)
 	*floodConns = min(max(*floodConns, 1), 256)
@@ -75,7 +76,12 @@ func main() {
 
 	addr := freeAddr()
 	cfg := filepath.Join(dir, "edgeproxy.yaml")
-	must(os.WriteFile(cfg, fmt.Appendf(nil, "listen: %q\nadmin: \"off\"\nlog:\n  path: \"off\"\nauth:\n  basic_file: %s\n", addr, htpasswd), 0o600))
+	yaml := fmt.Appendf(nil, "listen: %q\nadmin: \"off\"\nlog:\n  path: \"off\"\nauth:\n  basic_file: %s\n", addr, htpasswd)
+	if *allowLocal {
+		// The origin is on loopback; binaries before issue 11 know no such key.
+		yaml = append(yaml, "acl:\n  allow_local_destinations: true\n"...)
+	}
+	must(os.WriteFile(cfg, yaml, 0o600))
 	cmd := exec.Command(*bin, "--config", cfg)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	must(cmd.Start())

@@ -155,7 +155,7 @@ func (b *bench) startProxy(p product) *running {
 		return r
 	case "edge":
 		cfg := filepath.Join(b.dir, "edgeproxy.yaml")
-		body := fmt.Sprintf("admin: off\nlog: {path: \"off\"}\ntunnel: {allowed_ports: [%s]}\n", b.srcPort)
+		body := fmt.Sprintf("admin: off\nlog: {path: \"off\"}\nacl: {allow_local_destinations: true}\ntunnel: {allowed_ports: [%s]}\n", b.srcPort)
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			b.t.Fatal(err)
 		}

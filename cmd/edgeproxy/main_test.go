@@ -83,13 +83,19 @@ func freePort(t *testing.T) string {
 // admin are added) and waits until it accepts connections.
 func startProc(t *testing.T, yaml string) *proxyProc {
 	t.Helper()
-	addr, admin := freePort(t), freePort(t)
+	return startProcOn(t, freePort(t), freePort(t), yaml)
+}
+
+// startProcOn is startProc on given proxy and admin addresses, for a test
+// whose configuration names them.
+func startProcOn(t *testing.T, addr, admin, yaml string) *proxyProc {
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "edgeproxy.yaml")
 	logLine := "log:\n  path: \"off\"\n"
 	if strings.Contains(yaml, "log:") {
 		logLine = ""
 	}
-	full := fmt.Sprintf("listen: %q\nadmin: %q\nname: proc-test\n%s%s", addr, admin, logLine, yaml)
+	full := fmt.Sprintf("listen: %q\nadmin: %q\nname: proc-test\n%s%s", addr, admin, logLine, allowLocal(yaml))
 	if err := os.WriteFile(cfg, []byte(full), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +122,34 @@ func startProc(t *testing.T, yaml string) *proxyProc {
 	}
 	t.Fatalf("proxy did not start:\n%s", p.logs.String())
 	return nil
+}
+
+// allowLocal adds acl.allow_local_destinations: true to a test's YAML: the
+// test origins listen on loopback, which the proxy refuses by default. A
+// YAML that names the key itself (the tests of that refusal) is left alone;
+// one with its own acl: section gets the key inside it.
+func allowLocal(yaml string) string {
+	const key = "allow_local_destinations"
+	if strings.Contains(yaml, key) {
+		return yaml
+	}
+	lines := strings.SplitAfter(yaml, "\n")
+	for i, l := range lines {
+		switch trimmed := strings.TrimRight(l, " \r\n"); {
+		case trimmed == "acl:":
+			indent := "  "
+			if i+1 < len(lines) {
+				next := lines[i+1]
+				indent = next[:len(next)-len(strings.TrimLeft(next, " "))]
+			}
+			lines[i] = l + indent + key + ": true\n"
+			return strings.Join(lines, "")
+		case strings.HasPrefix(trimmed, "acl: {"):
+			lines[i] = strings.Replace(l, "acl: {", "acl: {"+key+": true, ", 1)
+			return strings.Join(lines, "")
+		}
+	}
+	return "acl:\n  " + key + ": true\n" + yaml
 }
 
 // rssKiB reads a field such as VmRSS or VmHWM of the proxy process.

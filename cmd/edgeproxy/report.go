@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -15,8 +14,7 @@ import (
 // from prefetch.* in --config (or the defaults), and the flags override
 // them.
 func prefetchReport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("edgeproxy prefetch-report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("edgeproxy prefetch-report", stderr)
 	var (
 		logPath    = fs.String("log", "", "access log `file` to learn from (Squid native or Common Log Format)")
 		configPath = fs.String("config", "", "YAML configuration `file` whose prefetch.* keys to use")
@@ -24,10 +22,10 @@ func prefetchReport(args []string, stdout, stderr io.Writer) int {
 		threshold  = fs.Float64("threshold", 0, "override prefetch.threshold: the least p(A → B) that prefetches B")
 		minCount   = fs.Int("min-count", 0, "override prefetch.min_count: the requests of A before it predicts")
 	)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
-	if *logPath == "" || fs.NArg() > 0 {
+	if *logPath == "" {
 		fmt.Fprintln(stderr, "usage: edgeproxy prefetch-report --log FILE [--config FILE] [--window N] [--threshold K] [--min-count N]")
 		return 2
 	}

@@ -14,8 +14,10 @@ import (
 // An empty user, peer or type is "-". Fields are kept to one token each:
 // bytes outside printable ASCII (and, in the user name, '%', '[', ']' and
 // space) are %-encoded as Squid's username quoting does; Squid itself leaves
-// a space in a user name as is. The content type, the last field, is written
-// as received apart from control bytes.
+// a space in a user name as is. The content type, the last field, is the
+// media type alone, cut at the first ';', space or tab as Squid's
+// HttpReply does ("text/html; charset=utf-8" logs as "text/html"), so that
+// Calamaris and SARG, which split on spaces, read the line.
 func AppendSquid(dst []byte, r *Record) []byte {
 	ms := r.Time.UnixMilli()
 	dst = appendPadded(dst, ms/1000, 9, ' ')
@@ -42,8 +44,19 @@ func AppendSquid(dst []byte, r *Record) []byte {
 	dst = append(dst, '/')
 	dst = appendToken(dst, r.Peer, "-")
 	dst = append(dst, ' ')
-	dst = appendText(dst, r.ContentType)
+	dst = appendToken(dst, mediaType(r.ContentType), "-")
 	return append(dst, '\n')
+}
+
+// mediaType is a Content-Type value up to its parameters: up to the first
+// ';', space or tab, as Squid's HttpReply::hdrCacheInit keeps it.
+func mediaType(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ';' || c == ' ' || c == '\t' {
+			return s[:i]
+		}
+	}
+	return s
 }
 
 // AppendCommon appends r in the common format as Squid's
@@ -162,21 +175,6 @@ func appendUser(dst []byte, s string) []byte {
 		case c <= ' ' || c >= 0x7f || c == '%' || c == '[' || c == ']':
 			dst = appendPct(dst, c)
 		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
-
-// appendText appends s with control bytes %-encoded, or "-" when empty.
-func appendText(dst []byte, s string) []byte {
-	if s == "" {
-		return append(dst, '-')
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c == 0x7f {
-			dst = appendPct(dst, c)
-		} else {
 			dst = append(dst, c)
 		}
 	}

@@ -13,7 +13,8 @@ import (
 // TestGoAccessParses writes a log in each format through a Writer and has
 // GoAccess (Debian package goaccess) parse it: every record must count as a
 // valid request. GoAccess's predefined SQUID format expects a syslog prefix,
-// so Squid's native access.log is read with the equivalent explicit format.
+// so Squid's native access.log is read with the README's explicit format,
+// which parses every field (user and content type included).
 func TestGoAccessParses(t *testing.T) {
 	bin, err := exec.LookPath("goaccess")
 	if err != nil {
@@ -23,7 +24,7 @@ func TestGoAccessParses(t *testing.T) {
 		format Format
 		args   []string
 	}{
-		{FormatSquid, []string{"--log-format=%x.%^ %~%L %h %^/%s %b %m %U", "--date-format=%s", "--time-format=%s"}},
+		{FormatSquid, []string{"--log-format=%x.%^ %~%L %h %^/%s %b %m %U %e %^ %M", "--date-format=%s", "--time-format=%s"}},
 		{FormatCommon, []string{"--log-format=COMMON"}},
 		{FormatCombined, []string{"--log-format=COMBINED"}},
 	}

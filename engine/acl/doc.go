@@ -16,4 +16,15 @@
 // length) and are the only criterion whose cost grows with its own size.
 // Compiled Rules and loaded PrefixSets are read-only, so any number of event
 // loops may check them at once; a reload builds new ones and swaps them.
+//
+// Beneath the rules sits a fixed destination policy, Destinations: no
+// loopback or unspecified address unless allowed, never the proxy's own
+// listeners. It is enforced where the proxy connects, by a Dialer: the host
+// is resolved once (HostAddr reads every spelling of an address first, so
+// 2130706433 or 0x7f.1 is not looked up as a name), each candidate address
+// is checked, and only a checked address is dialled, so neither a name that
+// points at 127.0.0.1 nor DNS rebinding gets around the check. Rules with a
+// dst criterion are decided on those same resolved addresses (Decide says
+// when a request needs them). On the event loop, where nothing may resolve,
+// Destinations.CheckHost refuses what the host itself already names.
 package acl

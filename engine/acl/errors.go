@@ -23,3 +23,19 @@ var (
 	// ErrUser means an empty user name.
 	ErrUser = errors.New("acl: empty user name")
 )
+
+// Destination refusals, returned by Destinations.Check and the Dialer. The
+// engine answers both with 403.
+var (
+	// ErrLocalDestination means a loopback or unspecified destination
+	// address (127.0.0.0/8, ::1, 0.0.0.0/8, ::, or an IPv4-mapped form),
+	// refused unless acl.allow_local_destinations is set.
+	ErrLocalDestination = errors.New("acl: destination is a loopback address")
+	// ErrOwnAddress means a destination that is one of the proxy's own
+	// listeners (the proxy port or the admin port on an address of this
+	// machine), always refused.
+	ErrOwnAddress = errors.New("acl: destination is the proxy's own listener")
+	// ErrUnsafePort means an absolute-URI request to a port outside
+	// acl.safe_ports.
+	ErrUnsafePort = errors.New("acl: destination port not in acl.safe_ports")
+)

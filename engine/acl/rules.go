@@ -26,8 +26,11 @@ type RuleConfig struct {
 	// authority-form target, "host:port".
 	URLRegex []string `yaml:"url_regex"`
 	// Dst lists IP addresses and CIDR prefixes matched against the
-	// destination host when it is an IP literal. A host name is never
-	// resolved here, so a rule with only dst does not match it.
+	// destination address: the host itself when it is an IP address in any
+	// spelling (see HostAddr), otherwise each address the host name
+	// resolves to, checked when the proxy connects (see Rules.Decide). An
+	// unspecified address (0.0.0.0, ::) reaches this machine's loopback
+	// interface, so it also matches a prefix holding 127.0.0.1 or ::1.
 	Dst []string `yaml:"dst"`
 	// Ports match the destination port.
 	Ports []int `yaml:"ports"`
@@ -59,7 +62,25 @@ type Request struct {
 	User string
 	// Connect marks a CONNECT request.
 	Connect bool
+	// Addr is the address the host resolved to, when the proxy knows it;
+	// dst criteria use it for a host name. The zero Addr means unresolved.
+	Addr netip.Addr
 }
+
+// Verdict is the outcome of Decide.
+type Verdict uint8
+
+// Verdicts.
+const (
+	// Deny refuses the request.
+	Deny Verdict = iota
+	// Allow lets the request through.
+	Allow
+	// NeedAddr means the first rule that could decide has a dst criterion
+	// and the host is a name not yet resolved: decide again with
+	// Request.Addr set to each address the proxy would connect to.
+	NeedAddr
+)
 
 // Rules is an ordered list of compiled rules. It is read-only after Compile
 // and safe for concurrent use.
@@ -198,9 +219,26 @@ func (rs *Rules) Len() int {
 // one RE2 match over the URL: time linear in the URL length times the size of
 // the rule's combined expression, and no allocation once the regexp's
 // internal machine pool is warm.
+//
+// A dst criterion on a host name without Addr does not match here; Decide
+// says when such a rule needs the resolved address instead.
 func (rs *Rules) Check(req *Request) (allowed bool, rule string) {
+	v, name := rs.decide(req, false)
+	return v == Allow, name
+}
+
+// Decide is Check for a request whose host name may not be resolved yet:
+// when the first rule whose other criteria match has a dst criterion and
+// neither the host nor req.Addr gives an address, it returns NeedAddr and
+// that rule's name. The caller then resolves the name and decides once per
+// address it may connect to. Decide does not allocate more than Check.
+func (rs *Rules) Decide(req *Request) (Verdict, string) {
+	return rs.decide(req, true)
+}
+
+func (rs *Rules) decide(req *Request, deferDst bool) (Verdict, string) {
 	if rs == nil {
-		return true, DefaultRuleName
+		return Allow, DefaultRuleName
 	}
 	var buf [maxHost]byte
 	var host []byte
@@ -210,7 +248,10 @@ func (rs *Rules) Check(req *Request) (allowed bool, rule string) {
 	var ip netip.Addr
 	var isIP bool
 	if rs.needIP {
-		ip, isIP = parseHostIP(req.Host)
+		ip, isIP = HostAddr(req.Host)
+		if !isIP && req.Addr.IsValid() {
+			ip, isIP = req.Addr.Unmap(), true
+		}
 	}
 	port := req.Port
 	if port == 0 {
@@ -221,15 +262,51 @@ func (rs *Rules) Check(req *Request) (allowed bool, rule string) {
 	}
 	for i := range rs.rules {
 		r := &rs.rules[i]
+		if deferDst && r.dst != nil && !isIP {
+			if r.matchesExceptDst(req, host, port) {
+				return NeedAddr, r.name
+			}
+			continue
+		}
 		if r.matches(req, host, ip, isIP, port) {
-			return r.allow, r.name
+			if r.allow {
+				return Allow, r.name
+			}
+			return Deny, r.name
 		}
 	}
-	return rs.deflt, DefaultRuleName
+	if rs.deflt {
+		return Allow, DefaultRuleName
+	}
+	return Deny, DefaultRuleName
 }
 
 // matches reports whether every criterion r has matches the request.
 func (r *rule) matches(req *Request, host []byte, ip netip.Addr, isIP bool, port int) bool {
+	if r.dst != nil && !(isIP && r.dstContains(ip)) {
+		return false
+	}
+	return r.matchesExceptDst(req, host, port)
+}
+
+// dstContains matches a destination address against the rule's dst. An
+// unspecified address connects to the loopback interface, so it matches as
+// loopback too.
+func (r *rule) dstContains(ip netip.Addr) bool {
+	if r.dst.Contains(ip) {
+		return true
+	}
+	switch {
+	case ip.Is4() && ip.As4()[0] == 0:
+		return r.dst.Contains(netip.AddrFrom4([4]byte{127, 0, 0, 1}))
+	case ip.IsUnspecified():
+		return r.dst.Contains(netip.IPv6Loopback())
+	}
+	return false
+}
+
+// matchesExceptDst checks every criterion but dst.
+func (r *rule) matchesExceptDst(req *Request, host []byte, port int) bool {
 	if r.ports != nil {
 		if _, ok := r.ports[port]; !ok {
 			return false
@@ -242,9 +319,6 @@ func (r *rule) matches(req *Request, host []byte, ip netip.Addr, isIP bool, port
 		return false
 	}
 	if r.domains != nil && !r.domains.match(host) {
-		return false
-	}
-	if r.dst != nil && !(isIP && r.dst.Contains(ip)) {
 		return false
 	}
 	if r.re != nil && !r.re.Match(req.URL) {

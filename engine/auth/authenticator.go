@@ -84,6 +84,8 @@ type Authenticator struct {
 	// hashes counts the costly (bcrypt, apr1) password checks SlowCheck ran,
 	// dummy ones included.
 	hashes atomic.Uint64
+
+	warnings []string // htpasswd lines skipped at load; see Warnings
 }
 
 // New loads the files cfg names. A load error names the file and line.
@@ -129,7 +131,7 @@ func build(cfg Config, ni *nonceIssuer) (*Authenticator, error) {
 	}
 	var err error
 	if cfg.BasicFile != "" {
-		if a.basic, err = loadHtpasswd(cfg.BasicFile); err != nil {
+		if a.basic, a.warnings, err = loadHtpasswd(cfg.BasicFile); err != nil {
 			return nil, err
 		}
 		if a.dummy, err = dummyUser(a.basic); err != nil {

@@ -188,11 +188,11 @@ func TestReload(t *testing.T) {
 		t.Errorf("nonce from before reload: got %v, want %v", res, Authenticated)
 	}
 
-	if err := os.WriteFile(pw, []byte("carol:plaintext\n"), 0o600); err != nil {
+	if err := os.WriteFile(pw, []byte("carol:{SHA}yMoPICcM7ttRggS4O4C64x6kYGo=\ncarol:{SHA}yMoPICcM7ttRggS4O4C64x6kYGo=\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Reload(); !errors.Is(err, ErrUnsupportedHash) {
-		t.Errorf("bad reload: got %v, want %v", err, ErrUnsupportedHash)
+	if _, err := b.Reload(); !errors.Is(err, ErrDuplicateUser) {
+		t.Errorf("bad reload: got %v, want %v", err, ErrDuplicateUser)
 	}
 }
 

@@ -5,8 +5,8 @@
 // QuickCheck does everything that takes microseconds: it parses the header,
 // verifies Digest responses (a few MD5 or SHA-256 blocks), verifies {SHA}
 // Basic entries, and accepts Basic credentials whose exact header value was
-// verified recently; it answers NeedSlowPath when a bcrypt or apr1 hash would
-// have to run. SlowCheck runs that hash on a worker goroutine and, on
+// verified recently; it answers NeedSlowPath when any other htpasswd hash
+// (bcrypt, apr1, SHA-256/512-crypt, crypt(3) DES) would have to run. SlowCheck runs that hash on a worker goroutine and, on
 // success, stores a SHA-256 of the header value in the user's entry, so the
 // next request with the same credentials is accepted by QuickCheck with one
 // SHA-256 and a constant-time compare. An unknown Basic user is checked

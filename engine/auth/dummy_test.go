@@ -3,8 +3,10 @@ package auth
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/GehirnInc/crypt"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -47,15 +49,21 @@ func TestDummyUser(t *testing.T) {
 	dir := t.TempDir()
 	h4, _ := bcrypt.GenerateFromPassword([]byte("p"), 4)
 	h6, _ := bcrypt.GenerateFromPassword([]byte("p"), 6)
+	s512, err := crypt.SHA512.New().Generate([]byte("p"), []byte("$6$rounds=7000$abcdefgh"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		file     string
 		wantKind hashKind
 		wantCost int
+		prefix   string // the dummy hash's scheme and rounds
 	}{
-		{"bcrypt at the highest cost", "a:" + string(h4) + "\nb:" + string(h6) + "\nc:$apr1$JId6s08Y$cmXsgcdNBtSQQANzrMYeu1\n", hashBcrypt, 6},
-		{"apr1 without bcrypt", "b:$apr1$JId6s08Y$cmXsgcdNBtSQQANzrMYeu1\nc:{SHA}yMoPICcM7ttRggS4O4C64x6kYGo=\n", hashAPR1, 0},
-		{"sha only", "c:{SHA}yMoPICcM7ttRggS4O4C64x6kYGo=\n", hashSHA, 0},
+		{"bcrypt at the highest cost", "a:" + string(h4) + "\nb:" + string(h6) + "\nc:$apr1$JId6s08Y$cmXsgcdNBtSQQANzrMYeu1\n", hashBcrypt, 6, "$2a$06$"},
+		{"apr1 without bcrypt", "b:$apr1$JId6s08Y$cmXsgcdNBtSQQANzrMYeu1\nc:{SHA}yMoPICcM7ttRggS4O4C64x6kYGo=\n", hashAPR1, 0, "$apr1$"},
+		{"sha only", "c:{SHA}yMoPICcM7ttRggS4O4C64x6kYGo=\n", hashSHA, 0, ""},
+		{"SHA-512-crypt keeps its rounds", "b:$apr1$JId6s08Y$cmXsgcdNBtSQQANzrMYeu1\nd:" + s512 + "\n", hashSHA512, 0, "$6$rounds=7000$"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,9 +79,12 @@ func TestDummyUser(t *testing.T) {
 				t.Fatalf("kind: got %d, want %d", a.dummy.kind, tt.wantKind)
 			}
 			if tt.wantKind == hashBcrypt {
-				if cost, _ := bcrypt.Cost(a.dummy.hash); cost != tt.wantCost {
+				if cost, _ := bcrypt.Cost([]byte(a.dummy.hash)); cost != tt.wantCost {
 					t.Errorf("cost: got %d, want %d", cost, tt.wantCost)
 				}
+			}
+			if !strings.HasPrefix(a.dummy.hash, tt.prefix) {
+				t.Errorf("dummy hash %q: want the prefix %q", a.dummy.hash, tt.prefix)
 			}
 			for _, pw := range []string{"", "p", "Ca.rol!", "b0b:pass"} {
 				if a.dummy.check([]byte(pw)) {

@@ -39,6 +39,15 @@ func (u *digestUser) ha1(alg algorithm) []byte {
 // too. A file with no entry for realm is an error, since it would lock out
 // everyone.
 func loadHtdigest(path, realm string) (users map[string]*digestUser, hasMD5, hasSHA256 int, err error) {
+	users, hasMD5, hasSHA256, err = readHtdigest(path, realm)
+	if err != nil {
+		return nil, 0, 0, &FileError{File: path, Err: err}
+	}
+	return users, hasMD5, hasSHA256, nil
+}
+
+// readHtdigest is loadHtdigest without the *FileError around its errors.
+func readHtdigest(path, realm string) (users map[string]*digestUser, hasMD5, hasSHA256 int, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("auth: %w", err)

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"crypto/md5"
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
@@ -11,6 +10,11 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/GehirnInc/crypt"
+	_ "github.com/GehirnInc/crypt/apr1_crypt"   // registers $apr1$ (htpasswd -m)
+	_ "github.com/GehirnInc/crypt/sha256_crypt" // registers $5$ (htpasswd -2)
+	_ "github.com/GehirnInc/crypt/sha512_crypt" // registers $6$ (htpasswd -5)
+	"github.com/sergeymakinen/go-crypt/des"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -21,14 +25,37 @@ const (
 	hashSHA    hashKind = iota // {SHA}base64(SHA-1(password)): cheap, unsalted
 	hashAPR1                   // $apr1$salt$hash: 1,000 MD5 rounds
 	hashBcrypt                 // $2y$/$2a$/$2b$: deliberately slow
+	hashSHA256                 // $5$[rounds=N$]salt$hash: SHA-256-crypt, 5,000 rounds by default
+	hashSHA512                 // $6$[rounds=N$]salt$hash: SHA-512-crypt, 5,000 rounds by default
+	hashDES                    // 13 characters: traditional crypt(3), first 8 password bytes only
 )
+
+// String names the scheme and the htpasswd flag that writes it, for logs.
+func (k hashKind) String() string {
+	switch k {
+	case hashSHA:
+		return "SHA-1 (htpasswd -s)"
+	case hashAPR1:
+		return "apr1 MD5 (htpasswd -m)"
+	case hashBcrypt:
+		return "bcrypt (htpasswd -B)"
+	case hashSHA256:
+		return "SHA-256-crypt (htpasswd -2)"
+	case hashSHA512:
+		return "SHA-512-crypt (htpasswd -5)"
+	}
+	return "crypt(3) DES (htpasswd -d)"
+}
+
+// desMaxPassword is how much of a password crypt(3) DES reads: the rest is
+// ignored, as by the C library (htpasswd -d warns that it truncates).
+const desMaxPassword = 8
 
 // basicUser is one htpasswd entry.
 type basicUser struct {
 	name string
 	kind hashKind
-	hash []byte   // the stored hash as written (bcrypt and apr1)
-	salt []byte   // apr1 salt
+	hash string   // the stored hash as written (all but {SHA})
 	sha  [20]byte // SHA-1 digest for {SHA}
 
 	// verified caches the last Proxy-Authorization value that SlowCheck
@@ -46,93 +73,130 @@ type verified struct {
 // event loop.
 func (u *basicUser) costly() bool { return u.kind != hashSHA }
 
-// check reports whether password matches u's hash. For bcrypt and apr1 it is
-// slow by design.
+// check reports whether password matches u's hash. Every scheme but {SHA}
+// is slow by design. The schemes are computed by maintained libraries:
+// golang.org/x/crypto/bcrypt, github.com/GehirnInc/crypt (apr1, SHA-crypt)
+// and github.com/sergeymakinen/go-crypt/des (crypt(3) DES).
 func (u *basicUser) check(password []byte) bool {
-	switch u.kind {
-	case hashSHA:
+	if u.kind == hashSHA {
 		sum := sha1.Sum(password)
 		return subtle.ConstantTimeCompare(sum[:], u.sha[:]) == 1
-	case hashAPR1:
-		h := apr1(password, u.salt)
-		return subtle.ConstantTimeCompare(h[:], u.hash) == 1
-	default:
-		return bcrypt.CompareHashAndPassword(u.hash, password) == nil
 	}
+	// The libraries keep their arguments as far as escape analysis can
+	// tell; a copy lets the callers' password buffers stay on the stack.
+	return u.checkSlow(bytes.Clone(password))
+}
+
+// checkSlow is check for every scheme but {SHA}.
+func (u *basicUser) checkSlow(password []byte) bool {
+	switch u.kind {
+	case hashBcrypt:
+		return bcrypt.CompareHashAndPassword([]byte(u.hash), password) == nil
+	case hashDES:
+		return des.Check(u.hash, string(password[:min(len(password), desMaxPassword)])) == nil
+	case hashAPR1, hashSHA256, hashSHA512:
+		return crypt.NewFromHash(u.hash).Verify(u.hash, password) == nil
+	}
+	return false
 }
 
 // loadHtpasswd reads an htpasswd file as Apache's htpasswd writes it: one
 // user:hash per line. Blank lines and lines starting with '#' are skipped.
 //
-// Supported hashes are bcrypt (htpasswd -B: $2y$, also $2a$ and $2b$), apr1
-// MD5 (htpasswd -m, the default: $apr1$) and SHA-1 (htpasswd -s: {SHA}).
-// crypt(3) DES (-d), plaintext (-p) and SHA-crypt (-2, -5: $5$, $6$) are
-// refused with ErrUnsupportedHash: DES and plaintext cannot be told apart
-// from each other reliably and are unsafe, and SHA-crypt is not implemented.
-func loadHtpasswd(path string) (map[string]*basicUser, error) {
+// It verifies every hash Apache's htpasswd writes: bcrypt (-B: $2y$, also
+// $2a$ and $2b$), apr1 MD5 (-m, the default: $apr1$), SHA-1 (-s: {SHA}),
+// SHA-256-crypt (-2: $5$), SHA-512-crypt (-5: $6$) and crypt(3) DES (-d).
+// A line it cannot use (no user:hash, a plaintext password from -p, {SSHA},
+// a malformed hash) is skipped: it comes back as a warning naming the file,
+// the line and the user, never the hash, and the other users can still log
+// in. A user listed twice is an error, as is a file that cannot be read;
+// either is a *FileError.
+func loadHtpasswd(path string) (users map[string]*basicUser, warnings []string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+		return nil, nil, &FileError{File: path, Err: fmt.Errorf("auth: %w", err)}
 	}
-	users := make(map[string]*basicUser)
+	users = make(map[string]*basicUser)
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimRight(line, "\r")
 		if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
 			continue
 		}
-		at := func(user string, err error, detail string) error {
-			if detail != "" {
-				return fmt.Errorf("%s:%d: user %q: %w: %s", path, n+1, user, err, detail)
-			}
-			return fmt.Errorf("%s:%d: user %q: %w", path, n+1, user, err)
-		}
 		name, hash, ok := strings.Cut(string(line), ":")
 		if !ok || !validUser(name) {
-			return nil, fmt.Errorf("%s:%d: %w: want user:hash", path, n+1, ErrLine)
+			warnings = append(warnings, fmt.Sprintf("%s:%d: line skipped: %v: want user:hash", path, n+1, ErrLine))
+			continue
 		}
 		if _, dup := users[name]; dup {
-			return nil, at(name, ErrDuplicateUser, "")
+			return nil, nil, &FileError{File: path, Err: fmt.Errorf("%s:%d: user %q: %w", path, n+1, name, ErrDuplicateUser)}
 		}
 		u, detail, err := parseHash(name, hash)
 		if err != nil {
-			return nil, at(name, err, detail)
+			warnings = append(warnings, fmt.Sprintf("%s:%d: user %q skipped: %v: %s", path, n+1, name, err, detail))
+			continue
 		}
 		users[name] = u
 	}
-	return users, nil
+	return users, warnings, nil
 }
 
 // parseHash classifies and validates one htpasswd hash. On failure it
 // returns a sentinel and a detail that never includes the hash itself.
 func parseHash(name, hash string) (u *basicUser, detail string, err error) {
-	u = &basicUser{name: name, hash: []byte(hash)}
+	u = &basicUser{name: name, hash: hash}
 	switch {
 	case strings.HasPrefix(hash, "{SHA}"):
 		sum, err := base64.StdEncoding.DecodeString(hash[len("{SHA}"):])
 		if err != nil || len(sum) != len(u.sha) {
 			return nil, "{SHA} is not base64 of a 20-byte SHA-1 digest", ErrHash
 		}
-		u.kind = hashSHA
+		u.kind, u.hash = hashSHA, ""
 		copy(u.sha[:], sum)
-	case strings.HasPrefix(hash, apr1Magic):
-		salt, sum, ok := strings.Cut(hash[len(apr1Magic):], "$")
-		if !ok || len(salt) == 0 || len(salt) > 8 || len(sum) != 22 || strings.Trim(sum, itoa64) != "" {
+	case strings.HasPrefix(hash, "$apr1$"):
+		if !cryptShape(hash, "$apr1$", 8, 22) {
 			return nil, "want $apr1$salt$ with a salt of 1-8 bytes and a 22-character hash", ErrHash
 		}
-		u.kind, u.salt, u.hash = hashAPR1, []byte(salt), []byte(sum)
+		u.kind = hashAPR1
+	case strings.HasPrefix(hash, "$5$"):
+		if !cryptShape(hash, "$5$", 16, 43) {
+			return nil, "want $5$[rounds=N$]salt$ with a salt of 1-16 bytes and a 43-character hash", ErrHash
+		}
+		u.kind = hashSHA256
+	case strings.HasPrefix(hash, "$6$"):
+		if !cryptShape(hash, "$6$", 16, 86) {
+			return nil, "want $6$[rounds=N$]salt$ with a salt of 1-16 bytes and an 86-character hash", ErrHash
+		}
+		u.kind = hashSHA512
 	case strings.HasPrefix(hash, "$2y$"), strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"):
-		if _, cerr := bcrypt.Cost(u.hash); cerr != nil {
+		if _, cerr := bcrypt.Cost([]byte(hash)); cerr != nil {
 			return nil, "bcrypt: " + cerr.Error(), ErrHash
 		}
 		u.kind = hashBcrypt
-	case strings.HasPrefix(hash, "$5$"), strings.HasPrefix(hash, "$6$"):
-		return nil, "SHA-crypt (htpasswd -2/-5); use bcrypt (htpasswd -B)", ErrUnsupportedHash
 	case strings.HasPrefix(hash, "{SSHA}"):
 		return nil, "salted SHA-1 ({SSHA}); use bcrypt (htpasswd -B)", ErrUnsupportedHash
+	case len(hash) == 13 && strings.Trim(hash, itoa64) == "":
+		u.kind = hashDES
 	default:
-		return nil, "crypt(3) DES or plaintext (htpasswd -d/-p); use bcrypt (htpasswd -B)", ErrUnsupportedHash
+		return nil, "plaintext (htpasswd -p) or an unknown scheme; use bcrypt (htpasswd -B)", ErrUnsupportedHash
 	}
 	return u, "", nil
+}
+
+// cryptShape reports whether hash is prefix, an optional "rounds=N$", a
+// salt of 1 to maxSalt bytes without '$', '$', and a sum of sumLen
+// characters of crypt's base-64 alphabet: the modular crypt format
+// htpasswd writes for apr1 and SHA-crypt.
+func cryptShape(hash, prefix string, maxSalt, sumLen int) bool {
+	rest := hash[len(prefix):]
+	if r, ok := strings.CutPrefix(rest, "rounds="); ok && prefix != "$apr1$" {
+		digits, after, ok := strings.Cut(r, "$")
+		if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" {
+			return false
+		}
+		rest = after
+	}
+	salt, sum, ok := strings.Cut(rest, "$")
+	return ok && len(salt) > 0 && len(salt) <= maxSalt && len(sum) == sumLen && strings.Trim(sum, itoa64) == ""
 }
 
 // validUser reports whether name can be a user name: non-empty, without
@@ -150,68 +214,5 @@ func validUser(name string) bool {
 	return true
 }
 
-// apr1Magic introduces Apache's MD5-based crypt variant.
-const apr1Magic = "$apr1$"
-
 // itoa64 is the alphabet of crypt(3)'s base-64 encoding.
 const itoa64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// apr1 returns the 22-character apr1 hash of password with salt (at most 8
-// bytes), as apr_md5_encode in APR computes it: the FreeBSD MD5-crypt
-// algorithm with "$apr1$" as its magic string. It costs about 1,000 MD5
-// blocks, which is why apr1 entries are verified on the slow path.
-func apr1(password, salt []byte) [22]byte {
-	// alt = MD5(password salt password)
-	buf := make([]byte, 0, 2*len(password)+len(salt)+64)
-	buf = append(append(append(buf, password...), salt...), password...)
-	alt := md5.Sum(buf)
-
-	buf = append(append(append(buf[:0], password...), apr1Magic...), salt...)
-	for n := len(password); n > 0; n -= 16 {
-		buf = append(buf, alt[:min(n, 16)]...)
-	}
-	for n := len(password); n > 0; n >>= 1 {
-		if n&1 != 0 {
-			buf = append(buf, 0)
-		} else {
-			buf = append(buf, password[0])
-		}
-	}
-	sum := md5.Sum(buf)
-
-	// 1,000 rounds to slow brute force down.
-	for i := range 1000 {
-		buf = buf[:0]
-		if i&1 != 0 {
-			buf = append(buf, password...)
-		} else {
-			buf = append(buf, sum[:]...)
-		}
-		if i%3 != 0 {
-			buf = append(buf, salt...)
-		}
-		if i%7 != 0 {
-			buf = append(buf, password...)
-		}
-		if i&1 != 0 {
-			buf = append(buf, sum[:]...)
-		} else {
-			buf = append(buf, password...)
-		}
-		sum = md5.Sum(buf)
-	}
-
-	var out [22]byte
-	o := out[:0]
-	to64 := func(v uint32, n int) {
-		for ; n > 0; n-- {
-			o = append(o, itoa64[v&0x3f])
-			v >>= 6
-		}
-	}
-	for _, g := range [5][3]int{{0, 6, 12}, {1, 7, 13}, {2, 8, 14}, {3, 9, 15}, {4, 10, 5}} {
-		to64(uint32(sum[g[0]])<<16|uint32(sum[g[1]])<<8|uint32(sum[g[2]]), 4)
-	}
-	to64(uint32(sum[11]), 2)
-	return out
-}

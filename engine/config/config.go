@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"regexp"
 	"slices"
 
 	"edgeproxy/engine/acl"
@@ -37,6 +38,13 @@ type Config struct {
 	// (runtime.GOMAXPROCS); the engine resolves it at start-up.
 	EventLoops int `yaml:"event_loops"`
 
+	// UnderscoresInHeaders forwards request header fields whose name holds
+	// an underscore. Off by default, as nginx's `underscores_in_headers
+	// off`: such fields are dropped before forwarding, because a backend
+	// that maps "_" and "-" to the same variable (CGI, PHP, many frameworks)
+	// would otherwise take X_Forwarded_User for X-Forwarded-User.
+	UnderscoresInHeaders bool `yaml:"underscores_in_headers"`
+
 	// ForwardedFor says what the proxy does with X-Forwarded-For.
 	// If empty, ForwardedOn is used.
 	ForwardedFor ForwardedFor `yaml:"forwarded_for"`
@@ -67,9 +75,11 @@ type Config struct {
 	ACL ACL `yaml:"acl"`
 
 	// Rules are the destination rules, checked in order; the first that
-	// matches decides. With none, every destination is allowed (CONNECT
-	// still only to tunnel.allowed_ports). When none matches, the opposite
-	// of the last rule's action applies, as in Squid.
+	// matches decides. With none, every destination is allowed that the
+	// fixed destination policy allows (acl.safe_ports, no loopback unless
+	// acl.allow_local_destinations, never the proxy's own ports; CONNECT
+	// only to tunnel.allowed_ports). When none matches, the opposite of the
+	// last rule's action applies, as in Squid.
 	Rules []acl.RuleConfig `yaml:"rules"`
 
 	// Auth configures proxy authentication; with no file, none is asked.
@@ -81,6 +91,20 @@ type Config struct {
 	// PAC configures the proxy auto-configuration file served at
 	// /proxy.pac and /wpad.dat.
 	PAC PAC `yaml:"pac"`
+
+	// Errors configures the HTML error pages browsers are shown.
+	Errors Errors `yaml:"errors"`
+}
+
+// Errors configures the HTML error pages, sent instead of one line of text
+// when the request's Accept lists text/html.
+type Errors struct {
+	// TemplateDir is a directory of html/template files that replace the
+	// built-in pages: error.html for every page, or a file named after one
+	// page (ERR_ACCESS_DENIED.html, ERR_CONNECT_FAIL.html, ...) for that
+	// page alone. A template that does not parse or run is a start-up (or
+	// reload) error naming the file. If empty, the built-in page is used.
+	TemplateDir string `yaml:"template_dir"`
 }
 
 // ACL holds the client address lists: one IPv4/IPv6 address or CIDR per
@@ -94,6 +118,19 @@ type ACL struct {
 	// AdminFile lists the client networks that may send PURGE on the proxy
 	// port. If empty, loopback only.
 	AdminFile string `yaml:"admin_file"`
+	// AllowLocalDestinations lets requests and tunnels reach loopback
+	// destinations (127.0.0.0/8, ::1, 0.0.0.0, ::, and names resolving to
+	// them), which are refused by default as Squid's `http_access deny
+	// to_localhost` does. The proxy's own listen and admin ports stay
+	// unreachable through the proxy even with it set.
+	AllowLocalDestinations bool `yaml:"allow_local_destinations"`
+	// SafePorts lists the ports absolute-URI requests may reach, each a
+	// port ("443") or an inclusive range ("1025-65535"), as Squid's
+	// `http_access deny !Safe_ports`. If nil, Squid's Safe_ports: 80, 21,
+	// 443, 70, 210, 280, 488, 591, 777 and 1025-65535; a non-nil pointer to
+	// an empty list refuses every port. CONNECT is governed by
+	// tunnel.allowed_ports instead.
+	SafePorts *[]string `yaml:"safe_ports"`
 }
 
 // Auth configures proxy authentication (RFC 9110 §11.7).
@@ -101,7 +138,9 @@ type Auth struct {
 	// Realm is the protection space named in challenges. If empty,
 	// "edgeproxy" is used.
 	Realm string `yaml:"realm"`
-	// BasicFile is an htpasswd file (bcrypt, SHA-1 or apr1 hashes).
+	// BasicFile is an htpasswd file: every hash Apache's htpasswd writes
+	// (bcrypt, apr1 MD5, SHA-1, SHA-256/512-crypt, crypt(3) DES). A line
+	// with a hash that cannot be checked is skipped with a warning.
 	BasicFile string `yaml:"basic_file"`
 	// DigestFile is an htdigest file (user:realm:HA1), for Digest with MD5
 	// and, for lines with a SHA-256 HA1, SHA-256.
@@ -191,6 +230,13 @@ type Timeouts struct {
 	// OriginFirstByte bounds the wait for the first byte of an origin's
 	// response once the request is sent. If zero, 60s is used.
 	OriginFirstByte Duration `yaml:"origin_first_byte"`
+	// ClientBody is the grace window of a streamed request body: the body
+	// must keep arriving at Limits.MinBodyRate once this window has passed,
+	// or the request gets 408 and its worker is freed (Apache's
+	// mod_reqtimeout body=20,MinRate=500). Only time spent waiting for the
+	// client counts, not time the origin takes to accept the body.
+	// If zero, 20s is used.
+	ClientBody Duration `yaml:"client_body"`
 	// OriginIdle bounds the gap between two reads or writes on an origin
 	// or CONNECT tunnel connection. If zero, 120s is used.
 	OriginIdle Duration `yaml:"origin_idle"`
@@ -225,6 +271,21 @@ type Limits struct {
 	// queue while one of its requests is in flight. At most 16MiB.
 	// If zero, 256KiB is used.
 	MaxPipeline Size `yaml:"max_pipeline"`
+	// MaxConnectionsPerClient bounds the connections one client address may
+	// have open at once; more get 503 and are closed. From 0 to
+	// MaxConnections; zero means no per-address limit.
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client"`
+	// MaxWorkersPerClient bounds the workers (origin fetches, streamed
+	// uploads and CONNECT tunnels) one client address may hold at once; a
+	// request past it gets 503 at once, as nginx's limit_conn answers, and
+	// other clients are unaffected. From 0 to Workers; zero means a quarter
+	// of Workers (at least 1).
+	MaxWorkersPerClient int `yaml:"max_workers_per_client"`
+	// MinBodyRate is the rate, in bytes per second, a streamed request body
+	// must keep up once Timeouts.ClientBody has passed: every MinBodyRate
+	// bytes received extend the body's time by one second. If zero, 500 is
+	// used.
+	MinBodyRate Size `yaml:"min_body_rate"`
 }
 
 // Tunnel governs CONNECT requests.
@@ -244,6 +305,12 @@ func (t Tunnel) Allows(port int) bool {
 	return slices.Contains(*t.AllowedPorts, port)
 }
 
+// The values of cache.policy.
+const (
+	CachePolicyEdge = "edge"
+	CachePolicyLRU  = "lru"
+)
+
 // Cache sizes and tunes the response cache.
 type Cache struct {
 	// Enabled turns caching on; with it off every request goes to the
@@ -256,8 +323,13 @@ type Cache struct {
 	// least 1MiB. If zero, 1GiB is used.
 	LargeMemory Size `yaml:"large_memory"`
 	// MaxObject is the largest response body that is cached, at most
-	// LargeMemory. If zero, 64MiB is used.
+	// LargeMemory. If zero, 64MiB is used, or LargeMemory when that is
+	// smaller.
 	MaxObject Size `yaml:"max_object"`
+	// maxObjectDefault is the value Validate gave MaxObject when it was
+	// zero, so that a later Validate (after a flag changed LargeMemory)
+	// still treats it as the default; 0 when MaxObject was set.
+	maxObjectDefault Size
 	// HeuristicPercent is the share of a response's age since Last-Modified
 	// that it is considered fresh when it carries no explicit lifetime
 	// (RFC 9111 §4.2.2), from 0 to 100; 0 disables heuristic freshness.
@@ -265,17 +337,72 @@ type Cache struct {
 	HeuristicPercent *int `yaml:"heuristic_percent"`
 	// HeuristicMax caps a heuristic freshness lifetime. If zero, 24h is used.
 	HeuristicMax Duration `yaml:"heuristic_max"`
+	// Policy is the large-object tier's replacement policy: "edge"
+	// (GreedyDual with priority refs/size^0.8 and aging; a new object is
+	// stored only if it outranks everything it would evict) or "lru". If
+	// empty, "edge" is used.
+	Policy string `yaml:"policy"`
 	// Admission turns on the admission policy: once a memory tier is full, a
 	// new object displaces stored ones only if a frequency sketch says it is
 	// likely to be requested again (more requests for bigger objects), and
 	// an object evicted lately comes back with one request fewer. If nil,
 	// true is used.
 	Admission *bool `yaml:"admission"`
+	// QuickAbortMin, QuickAbortMax and QuickAbortPct decide, as Squid's
+	// quick_abort_* directives do, whether a cacheable fetch whose client
+	// has gone away is finished for the cache or abandoned: it is finished
+	// when at most QuickAbortMin bytes are left, abandoned when more than
+	// QuickAbortMax are left, and otherwise finished once QuickAbortPct
+	// percent has arrived. A body of unknown length is abandoned. A fetch
+	// that other clients follow (collapsed forwarding) is always finished.
+	// If nil, 16KiB, 16KiB and 95 are used; QuickAbortMin at cache.max_object
+	// or more always finishes, as Squid's -1 does.
+	QuickAbortMin *Size `yaml:"quick_abort_min"`
+	QuickAbortMax *Size `yaml:"quick_abort_max"`
+	QuickAbortPct *int  `yaml:"quick_abort_pct"`
+
+	// RefreshRules give heuristic freshness by URL, like Squid's
+	// refresh_pattern: the first rule whose pattern matches a request's
+	// URL (scheme://host[:port]/path?query) sets the freshness of a
+	// response without an explicit expiry. If empty, HeuristicPercent and
+	// HeuristicMax apply to every URL.
+	RefreshRules []RefreshRule `yaml:"refresh_rules"`
 	// Dirs are the disk tier's directories, one per disk. Objects stored in
 	// memory are also written to disk, and objects larger than MaxObject
 	// (up to a quarter of a directory's size) go to disk only. If empty,
 	// the cache lives in memory only.
 	Dirs []CacheDir `yaml:"dirs"`
+}
+
+// RefreshRule is one entry of cache.refresh_rules.
+type RefreshRule struct {
+	// Pattern is a regular expression (Go's RE2 syntax) matched against
+	// the URL. Required.
+	Pattern string `yaml:"pattern"`
+	// IgnoreCase matches the pattern without regard to case (Squid's -i).
+	IgnoreCase bool `yaml:"ignore_case"`
+	// Min is the lifetime of a response without Last-Modified, and the
+	// least lifetime of one with it.
+	Min Duration `yaml:"min"`
+	// Percent of the time since Last-Modified is the lifetime of a
+	// response with it, from 0 to 100.
+	Percent int `yaml:"percent"`
+	// Max caps the lifetime; it must be at least Min.
+	Max Duration `yaml:"max"`
+	// Immutable makes every matching response fresh for Max, whatever
+	// its own expiry says, and makes a client's reload (no-cache,
+	// max-age=0) answer from the cache: for URLs that name one version
+	// forever, such as .deb packages.
+	Immutable bool `yaml:"immutable"`
+}
+
+// Regexp compiles the rule's pattern; Validate has checked that it does.
+func (r *RefreshRule) Regexp() (*regexp.Regexp, error) {
+	p := r.Pattern
+	if r.IgnoreCase {
+		p = "(?i)" + p
+	}
+	return regexp.Compile(p)
 }
 
 // CacheDir is one directory of the disk tier.

@@ -33,6 +33,9 @@ func TestDefault(t *testing.T) {
 		{"limits.max_body_buffer", c.Limits.MaxBodyBuffer, 64 * KiB},
 		{"limits.max_pipeline", c.Limits.MaxPipeline, 256 * KiB},
 		{"tunnel.allowed_ports", *c.Tunnel.AllowedPorts, []int{443}},
+		{"acl.allow_local_destinations", c.ACL.AllowLocalDestinations, false},
+		{"acl.safe_ports", *c.ACL.SafePorts, []string{"80", "21", "443", "70", "210", "280", "488", "591", "777", "1025-65535"}},
+		{"underscores_in_headers", c.UnderscoresInHeaders, false},
 		{"cache.enabled", *c.Cache.Enabled, true},
 		{"cache.memory", c.Cache.Memory, 256 * MiB},
 		{"cache.large_memory", c.Cache.LargeMemory, GiB},
@@ -67,7 +70,10 @@ func TestExampleIsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := Default(); !reflect.DeepEqual(c, want) {
+	// The example writes max_object out, so it is set rather than defaulted.
+	want := Default()
+	want.Cache.maxObjectDefault = 0
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
 }
@@ -123,11 +129,15 @@ func TestKeys(t *testing.T) {
 		{"limits: {max_pipeline: 1024}", func(c *Config) { c.Limits.MaxPipeline = KiB }},
 		{"tunnel: {allowed_ports: [443, 8443]}", func(c *Config) { c.Tunnel.AllowedPorts = &[]int{443, 8443} }},
 		{"tunnel: {allowed_ports: []}", func(c *Config) { c.Tunnel.AllowedPorts = &[]int{} }},
+		{"acl: {allow_local_destinations: true}", func(c *Config) { c.ACL.AllowLocalDestinations = true }},
+		{"acl: {safe_ports: [80, 8000-9000]}", func(c *Config) { c.ACL.SafePorts = &[]string{"80", "8000-9000"} }},
+		{"acl: {safe_ports: []}", func(c *Config) { c.ACL.SafePorts = &[]string{} }},
+		{"underscores_in_headers: true", func(c *Config) { c.UnderscoresInHeaders = true }},
 		{"cache: {enabled: false}", func(c *Config) { c.Cache.Enabled = new(false) }},
 		{"cache: {memory: 1MiB}", func(c *Config) { c.Cache.Memory = MiB }},
 		{"cache: {memory: 0}", func(c *Config) {}},
 		{"cache: {large_memory: 2GiB}", func(c *Config) { c.Cache.LargeMemory = 2 * GiB }},
-		{"cache: {max_object: 1GiB}", func(c *Config) { c.Cache.MaxObject = GiB }},
+		{"cache: {max_object: 1GiB}", func(c *Config) { c.Cache.MaxObject, c.Cache.maxObjectDefault = GiB, 0 }},
 		{"cache: {heuristic_percent: 0}", func(c *Config) { c.Cache.HeuristicPercent = new(0) }},
 		{"cache: {heuristic_percent: 100}", func(c *Config) { c.Cache.HeuristicPercent = new(100) }},
 		{"cache: {heuristic_max: 1h}", func(c *Config) { c.Cache.HeuristicMax = Duration(time.Hour) }},

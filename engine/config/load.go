@@ -225,7 +225,7 @@ func isNull(n *yaml.Node) bool {
 // fieldByKey finds the field of struct type t whose yaml tag is key.
 func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
 	for i := 0; i < t.NumField(); i++ {
-		if f := t.Field(i); yamlKey(f) == key {
+		if f := t.Field(i); f.IsExported() && yamlKey(f) == key {
 			return f, true
 		}
 	}
@@ -243,6 +243,9 @@ func yamlKey(f reflect.StructField) string {
 func unknownKey(t reflect.Type, key string) string {
 	best, dist := "", 3
 	for i := 0; i < t.NumField(); i++ {
+		if !t.Field(i).IsExported() {
+			continue
+		}
 		k := yamlKey(t.Field(i))
 		if d := editDistance(key, k); d < dist {
 			best, dist = k, d

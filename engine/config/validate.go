@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,7 @@ func (c *Config) Validate() error {
 		{"timeouts.keepalive_idle", &t.KeepaliveIdle, Duration(60 * time.Second)},
 		{"timeouts.origin_connect", &t.OriginConnect, Duration(10 * time.Second)},
 		{"timeouts.origin_first_byte", &t.OriginFirstByte, Duration(60 * time.Second)},
+		{"timeouts.client_body", &t.ClientBody, Duration(20 * time.Second)},
 		{"timeouts.origin_idle", &t.OriginIdle, Duration(120 * time.Second)},
 		{"timeouts.drain", &t.Drain, Duration(30 * time.Second)},
 	} {
@@ -101,6 +103,17 @@ func (c *Config) Validate() error {
 	if err := sizeIn("limits.max_pipeline", &l.MaxPipeline, 256*KiB, 1, 16*MiB); err != nil {
 		return err
 	}
+	if err := intIn("limits.max_connections_per_client", &l.MaxConnectionsPerClient, 0, 0, l.MaxConnections); err != nil {
+		return err
+	}
+	// Zero stays zero: the share follows workers (settings compute it), so a
+	// validated default still fits when workers changes.
+	if err := intIn("limits.max_workers_per_client", &l.MaxWorkersPerClient, 0, 0, c.Workers); err != nil {
+		return err
+	}
+	if err := sizeIn("limits.min_body_rate", &l.MinBodyRate, 500, 1, GiB); err != nil {
+		return err
+	}
 
 	if c.Tunnel.AllowedPorts == nil {
 		c.Tunnel.AllowedPorts = &[]int{443}
@@ -121,11 +134,43 @@ func (c *Config) Validate() error {
 	if err := sizeIn("cache.large_memory", &k.LargeMemory, GiB, MiB, math.MaxInt64); err != nil {
 		return err
 	}
+	// Issue 13: the default max_object follows a small large_memory down;
+	// only a max_object that was set can conflict with it.
+	if k.MaxObject == 0 || k.MaxObject == k.maxObjectDefault {
+		k.MaxObject = min(64*MiB, k.LargeMemory)
+		k.maxObjectDefault = k.MaxObject
+	}
 	if err := sizeIn("cache.max_object", &k.MaxObject, 64*MiB, 1, math.MaxInt64); err != nil {
 		return err
 	}
 	if k.MaxObject > k.LargeMemory {
 		return invalid("cache.max_object", "%s is larger than cache.large_memory (%s)", k.MaxObject, k.LargeMemory)
+	}
+	for i := range k.RefreshRules {
+		r := &k.RefreshRules[i]
+		key := fmt.Sprintf("cache.refresh_rules[%d]", i)
+		if r.Pattern == "" {
+			return invalid(key+".pattern", "is required")
+		}
+		if _, err := r.Regexp(); err != nil {
+			return invalid(key+".pattern", "%q is not a regular expression: %v", r.Pattern, err)
+		}
+		if r.Percent < 0 || r.Percent > 100 {
+			return invalid(key+".percent", "%d is out of range (0 to 100)", r.Percent)
+		}
+		if r.Min < 0 || r.Max < 0 {
+			return invalid(key, "min and max may not be negative")
+		}
+		if r.Max < r.Min {
+			return invalid(key+".max", "%s is less than min (%s)", r.Max, r.Min)
+		}
+	}
+	switch k.Policy {
+	case "":
+		k.Policy = CachePolicyEdge
+	case CachePolicyEdge, CachePolicyLRU:
+	default:
+		return invalid("cache.policy", "%q is not a policy (edge or lru)", k.Policy)
 	}
 	if k.HeuristicPercent == nil {
 		k.HeuristicPercent = new(10)
@@ -138,6 +183,18 @@ func (c *Config) Validate() error {
 	}
 	if k.Admission == nil {
 		k.Admission = new(true)
+	}
+	if k.QuickAbortMin == nil {
+		k.QuickAbortMin = new(16 * KiB)
+	}
+	if k.QuickAbortMax == nil {
+		k.QuickAbortMax = new(16 * KiB)
+	}
+	if k.QuickAbortPct == nil {
+		k.QuickAbortPct = new(95)
+	}
+	if p := *k.QuickAbortPct; p < 0 || p > 100 {
+		return invalid("cache.quick_abort_pct", "%d is out of range (0 to 100)", p)
 	}
 	if err := k.validateDirs(); err != nil {
 		return err
@@ -153,6 +210,14 @@ func (c *Config) Validate() error {
 func (c *Config) validatePolicy() error {
 	if _, err := acl.Compile(c.Rules); err != nil {
 		return invalid("rules", "%v", err)
+	}
+	if c.ACL.SafePorts == nil {
+		c.ACL.SafePorts = new(slices.Clone(acl.DefaultSafePorts))
+	}
+	for i, e := range *c.ACL.SafePorts {
+		if _, err := acl.ParsePorts([]string{e}); err != nil {
+			return invalid(fmt.Sprintf("acl.safe_ports[%d]", i), "%q is not a port or a range of ports (write 443 or 1025-65535, within 1 to 65535)", e)
+		}
 	}
 	if c.Auth.Realm == "" {
 		c.Auth.Realm = "edgeproxy"

@@ -14,6 +14,8 @@ var builtin = map[string]bool{
 	"edgeproxy_requests_total":                true,
 	"edgeproxy_bytes_total":                   true,
 	"edgeproxy_cache_hits_total":              true,
+	"edgeproxy_cache_lookups_total":           true,
+	"edgeproxy_build_info":                    true,
 	"edgeproxy_prefetch_requests_total":       true,
 	"edgeproxy_origin_latency_seconds":        true,
 	"edgeproxy_origin_latency_seconds_bucket": true,

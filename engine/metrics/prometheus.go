@@ -16,6 +16,7 @@ import (
 //	edgeproxy_requests_total{method,status,result}  counter
 //	edgeproxy_bytes_total{direction="in"|"out"}     counter
 //	edgeproxy_cache_hits_total                      counter
+//	edgeproxy_cache_lookups_total{result="hit"|"miss"} counter
 //	edgeproxy_prefetch_requests_total               counter
 //	edgeproxy_origin_latency_seconds                histogram, 1 ms to 30 s
 //	edgeproxy_client_connections                    gauge
@@ -25,7 +26,8 @@ import (
 //	edgeproxy_accounting_tracked{table}             gauge, clients or users
 //	edgeproxy_accounting_overflow_total{table}      counter, requests put in OtherKey
 //
-// then the collector's families. A write error is returned; failing that,
+// then the collector's families, then go_*, process_* and
+// edgeproxy_build_info from the Prometheus Go client's collectors. A write error is returned; failing that,
 // an error wrapping ErrCollector if collector samples were left out.
 func (r *Registry) WritePrometheus(w io.Writer) error {
 	c := r.sum()
@@ -50,6 +52,11 @@ func (r *Registry) WritePrometheus(w io.Writer) error {
 	b = append(b, "edgeproxy_bytes_total{direction=\"out\"} "...)
 	b = appendInt(b, c.bytesOut)
 	b = appendScalar(b, "edgeproxy_cache_hits_total", "Requests served from the cache.", "counter", c.hits)
+	b = appendHead(b, "edgeproxy_cache_lookups_total", "Requests looked up in the cache, by result: hit (served from the cache, the same count as edgeproxy_cache_hits_total) or miss.", "counter")
+	b = append(b, "edgeproxy_cache_lookups_total{result=\"hit\"} "...)
+	b = appendInt(b, c.hits)
+	b = append(b, "edgeproxy_cache_lookups_total{result=\"miss\"} "...)
+	b = appendInt(b, max(c.lookups-c.hits, 0))
 	b = appendScalar(b, "edgeproxy_prefetch_requests_total", "Requests made by the prefetcher, not counted elsewhere.", "counter", c.prefetch)
 
 	b = appendHistogram(b, c)
@@ -89,8 +96,12 @@ func (r *Registry) WritePrometheus(w io.Writer) error {
 			b = append(b, '\n')
 		}
 	}
+	b, rerr := r.runtime.appendText(b)
 	if _, err := w.Write(b); err != nil {
 		return err
+	}
+	if cerr == nil {
+		cerr = rerr
 	}
 	return cerr
 }

@@ -80,7 +80,7 @@ func TestWritePrometheus(t *testing.T) {
 		t.Fatalf("WritePrometheus: %v", err)
 	}
 	for name, f := range fams {
-		if !strings.HasPrefix(name, Prefix) {
+		if !strings.HasPrefix(name, Prefix) && !isRuntime(name) {
 			t.Errorf("family %q lacks prefix %q", name, Prefix)
 		}
 		if f.GetHelp() == "" {
@@ -233,7 +233,7 @@ func TestCollector(t *testing.T) {
 			}
 			var extra []string
 			for name := range fams {
-				if !builtin[name] {
+				if !builtin[name] && !isRuntime(name) {
 					extra = append(extra, name)
 				}
 			}
@@ -264,5 +264,31 @@ func TestCollectorNonFinite(t *testing.T) {
 	r.SetCollector(nil)
 	if fams, _ = scrape(t, r); fams["edgeproxy_a"] != nil {
 		t.Errorf("collector still called after SetCollector(nil)")
+	}
+}
+
+// isRuntime reports the families of the Prometheus Go client's runtime and
+// process collectors.
+func isRuntime(name string) bool {
+	return strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_")
+}
+
+// Issue 13: /metrics carries go_*, process_* and edgeproxy_build_info from
+// the Prometheus Go client's collectors.
+func TestRuntimeMetrics(t *testing.T) {
+	r := New()
+	r.SetBuildInfo("v1.2.3")
+	fams, err := scrape(t, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes",
+		"process_open_fds", "process_start_time_seconds", "edgeproxy_build_info"} {
+		if fams[name] == nil {
+			t.Errorf("no %s", name)
+		}
+	}
+	if got := value(fams, "edgeproxy_build_info", "version", "v1.2.3"); got != 1 {
+		t.Errorf("edgeproxy_build_info{version=v1.2.3}: got %v, want 1", got)
 	}
 }

@@ -23,6 +23,8 @@ type Registry struct {
 
 	clientConns, originConns, tunnels, workers Gauge
 
+	runtime *runtimeMetrics // go_*, process_* and edgeproxy_build_info
+
 	cmu     sync.Mutex // protects collect and serialises calls to it
 	collect func(emit func(name, help, typ string, value float64, labels ...string))
 }
@@ -43,6 +45,7 @@ type shard struct {
 	bytesIn   int64               // request bytes from clients
 	bytesOut  int64               // response bytes to clients
 	hits      int64               // requests served from the cache
+	lookups   int64               // requests looked up in the cache
 	prefetch  int64               // requests made by the prefetcher
 	origin    [nBuckets + 1]int64 // origin latencies per bucket, last is +Inf
 	originSum float64             // sum of origin latencies, seconds
@@ -73,8 +76,13 @@ type Outcome struct {
 	// User is the authenticated user, "" if none; "" is not accounted per
 	// user.
 	User string
-	// Hit reports that the response came from the cache.
+	// Hit reports that the response came from the cache. It is the one
+	// source of edgeproxy_cache_hits_total and of the hits in
+	// edgeproxy_cache_lookups_total.
 	Hit bool
+	// Lookup reports that the request was looked up in the cache, whether
+	// or not it was answered from it; a Hit counts as a lookup anyway.
+	Lookup bool
 	// Prefetch marks a request made by the prefetcher rather than a
 	// client. It is counted in edgeproxy_prefetch_requests_total only, so
 	// client traffic and accounting stay exact.
@@ -89,6 +97,7 @@ func New() *Registry {
 		shards:  make([]shard, n),
 		clients: newTable(MaxAccounts, hashAddr, nil),
 		users:   newTable(MaxAccounts, hashString, cloneString),
+		runtime: newRuntimeMetrics(),
 	}
 	for i := range r.shards {
 		r.shards[i].idx = make(map[reqKey]int32)
@@ -120,6 +129,9 @@ func (r *Registry) Record(o *Outcome) {
 		s.bytesOut += max(o.BytesOut, 0)
 		if o.Hit {
 			s.hits++
+		}
+		if o.Hit || o.Lookup {
+			s.lookups++
 		}
 	}
 	s.mu.Unlock()
@@ -187,6 +199,7 @@ type counters struct {
 	bytesIn   int64
 	bytesOut  int64
 	hits      int64
+	lookups   int64
 	prefetch  int64
 	origin    [nBuckets + 1]int64
 	originSum float64
@@ -205,6 +218,7 @@ func (r *Registry) sum() *counters {
 		c.bytesIn += s.bytesIn
 		c.bytesOut += s.bytesOut
 		c.hits += s.hits
+		c.lookups += s.lookups
 		c.prefetch += s.prefetch
 		for j, n := range s.origin {
 			c.origin[j] += n
