@@ -382,3 +382,23 @@ func TestLoopLargeBodiesAndKeepAlive(t *testing.T) {
 		time.Sleep(1100 * time.Millisecond) // past the origin's idle close
 	}
 }
+
+// Issue 11's destination check runs on the loop path too, on the resolved
+// address at dial time: a name that resolves to loopback is refused with
+// 403 naming the key, and never connected to.
+func TestLoopDestinationCheck(t *testing.T) {
+	var calls atomic.Int64
+	s := startProxyWith(t, func(c *config.Config) {
+		noCache(c)
+		c.ACL.AllowLocalDestinations = false
+	}, fakeNames(&calls))
+	o := startScriptOrigin(t, echoPaths)
+	_, port, _ := net.SplitHostPort(o.addr)
+	resp := loopGet(t, s, "GET", "http://origin.test:"+port+"/")
+	if body := bodyOf(t, resp); resp.StatusCode != 403 || !strings.Contains(body, "acl.allow_local_destinations") {
+		t.Fatalf("got %d %q, want 403 naming acl.allow_local_destinations", resp.StatusCode, body)
+	}
+	if got := o.conns.Load(); got != 0 {
+		t.Fatalf("origin connections: got %d, want 0", got)
+	}
+}
