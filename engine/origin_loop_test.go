@@ -402,3 +402,44 @@ func TestLoopDestinationCheck(t *testing.T) {
 		t.Fatalf("origin connections: got %d, want 0", got)
 	}
 }
+
+// Expect: 100-continue works end to end on the loop path: the client gets
+// 100, sends its body, and the origin receives it. An HTTP/1.0 client never
+// sees an origin's 103 (RFC 9110 §15.2).
+func TestLoopExpectContinueAndInterimTo10(t *testing.T) {
+	s := startProxy(t, noCache)
+	o := startScriptOrigin(t, func(c *scriptConn) {
+		for {
+			p, body := c.read()
+			if p == "" {
+				return
+			}
+			c.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+			c.write(okResponse("got " + body))
+		}
+	})
+	rc := dialRaw(t, s)
+	rc.send("POST http://" + o.addr + "/up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	line, err := rc.br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("got %q, %v; want 100 Continue", line, err)
+	}
+	if blank, _ := rc.br.ReadString('\n'); blank != "\r\n" {
+		t.Fatalf("got %q after 100", blank)
+	}
+	rc.send("hello")
+	resp := rc.response("POST")
+	if resp.StatusCode == 103 {
+		resp = rc.response("POST")
+	}
+	if got := bodyOf(t, resp); resp.StatusCode != 200 || got != "got hello" {
+		t.Fatalf("got %d %q, want 200 %q", resp.StatusCode, got, "got hello")
+	}
+
+	rc = dialRaw(t, s)
+	rc.send("GET http://" + o.addr + "/old HTTP/1.0\r\n\r\n")
+	all, _ := io.ReadAll(rc.br)
+	if bytes.Contains(all, []byte(" 103 ")) || !bytes.HasPrefix(all, []byte("HTTP/1.1 200")) {
+		t.Fatalf("HTTP/1.0 client got %q", all)
+	}
+}
