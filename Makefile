@@ -12,8 +12,9 @@ FUZZTIME ?= 30s
 # Debian packages the end-to-end tests drive: curl as a client, goaccess
 # and calamaris to read the access log, prometheus for promtool to check
 # /metrics, htpasswd (apache2-utils) to write every hash it knows, logrotate
-# and systemd-analyze (systemd) on what make install puts in place.
-TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd
+# and systemd-analyze (systemd) on what make install puts in place; wget and
+# lynx as ftp_proxy/gopher_proxy clients, pyftpdlib as the FTP server.
+TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd wget lynx python3-pyftpdlib
 
 # make install puts the program under PREFIX and its configuration under
 # SYSCONFDIR; DESTDIR stages the whole tree elsewhere (for a package).
@@ -107,6 +108,9 @@ endif
 fuzz:
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzChunked$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/ftp/ -run '^$$' -fuzz '^FuzzParseTarget$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/gopher/ -run '^$$' -fuzz '^FuzzParseURL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/gopher/ -run '^$$' -fuzz '^FuzzAppendMenu$$' -fuzztime $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...

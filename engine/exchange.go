@@ -58,6 +58,8 @@ type exchange struct {
 	headSent bool            // the response head went to the client
 	hold     bool            // head and whole body are gathered in loop.out first
 
+	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
+
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker
 	plan  hitPlan            // its answer
@@ -150,6 +152,10 @@ func (ex *exchange) roundTrip(w sink) {
 			ex.refused(w, err)
 			return
 		}
+	}
+	if ex.alt != nil {
+		ex.serveScheme(w)
+		return
 	}
 	if ex.mode != cacheNone {
 		ex.fetchCached(w)

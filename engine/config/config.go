@@ -59,6 +59,12 @@ type Config struct {
 	// Tunnel governs CONNECT requests.
 	Tunnel Tunnel `yaml:"tunnel"`
 
+	// FTP governs ftp:// URLs, which the proxy fetches itself.
+	FTP FTP `yaml:"ftp"`
+
+	// Gopher governs gopher:// URLs, which the proxy fetches itself.
+	Gopher Gopher `yaml:"gopher"`
+
 	// Cache sizes and tunes the response cache.
 	Cache Cache `yaml:"cache"`
 
@@ -303,6 +309,58 @@ func (t Tunnel) Allows(port int) bool {
 		return port == 443
 	}
 	return slices.Contains(*t.AllowedPorts, port)
+}
+
+// FTP governs ftp:// URLs (RFC 959): GET and HEAD fetch a file or list a
+// directory, PUT stores a file. Control and data connections take
+// timeouts.origin_connect to connect and timeouts.origin_idle for any wait
+// for a reply or data.
+type FTP struct {
+	// AllowedPorts lists the ports ftp:// URLs may name, each from 1 to
+	// 65535. If nil, only 21 is allowed; a non-nil pointer to an empty list
+	// refuses every ftp:// URL.
+	AllowedPorts *[]int `yaml:"allowed_ports"`
+	// Upload allows PUT to ftp:// URLs (STOR). When it is on, the rules:
+	// list decides as for any request (a rule can match method PUT and the
+	// host); when it is off, every PUT to an ftp:// URL is refused with 403.
+	// If false, uploads are refused.
+	Upload bool `yaml:"upload"`
+	// AnonymousPassword is the password sent with the user "anonymous"
+	// when the URL and the request carry no credentials. If empty,
+	// "edgeproxy@" is used.
+	AnonymousPassword string `yaml:"anonymous_password"`
+}
+
+// Allows reports whether an ftp:// URL may name port. A nil AllowedPorts
+// means the default list, [21].
+func (f FTP) Allows(port int) bool {
+	if f.AllowedPorts == nil {
+		return port == 21
+	}
+	return slices.Contains(*f.AllowedPorts, port)
+}
+
+// Gopher governs gopher:// URLs (RFC 1436). The connection takes
+// timeouts.origin_connect to connect and timeouts.origin_idle for any wait
+// for data.
+type Gopher struct {
+	// AllowedPorts lists the ports gopher:// URLs may name, each from 1 to
+	// 65535. If nil, only 70 is allowed; a non-nil pointer to an empty list
+	// refuses every gopher:// URL.
+	AllowedPorts *[]int `yaml:"allowed_ports"`
+	// MaxAge is how long a Gopher response stays fresh in the cache (sent
+	// as Cache-Control: max-age); Gopher carries no dates to derive it
+	// from. If zero, 5m is used.
+	MaxAge Duration `yaml:"max_age"`
+}
+
+// Allows reports whether a gopher:// URL may name port. A nil AllowedPorts
+// means the default list, [70].
+func (g Gopher) Allows(port int) bool {
+	if g.AllowedPorts == nil {
+		return port == 70
+	}
+	return slices.Contains(*g.AllowedPorts, port)
 }
 
 // The values of cache.policy.

@@ -124,6 +124,32 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if c.FTP.AllowedPorts == nil {
+		c.FTP.AllowedPorts = &[]int{21}
+	}
+	if c.Gopher.AllowedPorts == nil {
+		c.Gopher.AllowedPorts = &[]int{70}
+	}
+	for _, l := range []struct {
+		key   string
+		ports []int
+	}{{"ftp.allowed_ports", *c.FTP.AllowedPorts}, {"gopher.allowed_ports", *c.Gopher.AllowedPorts}} {
+		for i, p := range l.ports {
+			if p < 1 || p > 65535 {
+				return invalid(fmt.Sprintf("%s[%d]", l.key, i), "%d is not a port (1 to 65535)", p)
+			}
+		}
+	}
+	if c.FTP.AnonymousPassword == "" {
+		c.FTP.AnonymousPassword = "edgeproxy@"
+	}
+	if strings.ContainsAny(c.FTP.AnonymousPassword, "\r\n\x00") {
+		return invalid("ftp.anonymous_password", "holds a CR, LF or NUL")
+	}
+	if err := positive("gopher.max_age", &c.Gopher.MaxAge, Duration(5*time.Minute)); err != nil {
+		return err
+	}
+
 	k := &c.Cache
 	if k.Enabled == nil {
 		k.Enabled = new(true)
