@@ -16,6 +16,13 @@
 // CRLF only: a bare LF, which RFC 9112 §2.2 merely permits, is refused like a
 // bare CR, so the proxy never frames a head differently from a strict origin.
 //
+// A ResponseParser reads an origin's response head the same way, with the
+// request method's say in its framing (RFC 9112 §6.3: a response to HEAD,
+// and every 1xx, 204 and 304, has no body whatever its fields claim), and a
+// BodyDecoder follows the body, by length, chunks or connection close, to
+// the exact byte where the message ends: whatever lies beyond belongs to no
+// request and must never be read as the next response.
+//
 // A ChunkedDecoder walks a chunked body the same way: it keeps its place in
 // the framing, not the bytes, and hands back the chunk data as views.
 //

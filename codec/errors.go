@@ -81,3 +81,20 @@ var (
 	// overlaps the representation (RFC 9110 §15.5.17: answer 416).
 	ErrRangeNotSatisfiable = errors.New("codec: range not satisfiable")
 )
+
+// Sentinels of the response parser and the body decoder. An origin's
+// response that yields one of them is answered 502 and never stored, and the
+// connection it came on is closed: its framing can no longer be trusted.
+var (
+	// ErrStatusLine means the status line is not HTTP-version SP 3DIGIT
+	// [SP reason-phrase] (RFC 9112 §4), or the status code lies outside
+	// 100–599 (RFC 9110 §15).
+	ErrStatusLine = errors.New("codec: malformed status line")
+	// ErrResponseHeaderTooLarge means a response head longer than the
+	// limit passed to ResponseParser.Parse, or with more field lines than
+	// MaxResponseFields.
+	ErrResponseHeaderTooLarge = errors.New("codec: response header too large")
+	// ErrTruncated means the connection ended before the body its head
+	// announced: fewer bytes than Content-Length, or no last chunk.
+	ErrTruncated = errors.New("codec: message body truncated")
+)

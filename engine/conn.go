@@ -37,6 +37,7 @@ type clientConn struct {
 	body   *exchange // stBody: the request its body bytes go to
 	left   int       // stBody: body bytes still to come
 	user   string    // the authenticated user of the current request
+	lex    *exchange // the exchange fetched on the loop, until its origin side ends
 
 	authFailed bool // the slow credential check refused the buffered request
 	recheck    bool // admission left a dst rule to decide on the resolved address

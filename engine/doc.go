@@ -12,6 +12,12 @@
 // connection parses nothing more: pipelined requests wait in gnet's buffer,
 // bounded by limits.max_pipeline, and are answered in order.
 //
+// A plain-http miss the cache takes no part in skips the worker: the
+// loop's origin.Pool writes it to an origin connection enrolled on the same
+// loop and the response is relayed from that connection's callbacks
+// (passthrough.go); a body larger than the watermark, or of unknown length,
+// leaves the loop at its head and is pumped by a worker like the others.
+//
 // ftp:// and gopher:// requests take the same path with the proxy as their
 // origin (scheme.go): checked on the loop, then a worker speaks FTP
 // (engine/ftp) or Gopher (engine/gopher) and writes an HTTP response through
@@ -24,6 +30,7 @@
 // the kernel's TCP flow control bounds memory. After an upload the socket
 // is enrolled back into an event loop.
 //
-// Idle and slow connections are found by a sweep that the gnet ticker runs
-// on each loop: no goroutine and no timer exists per connection.
+// Idle and slow connections, client and origin, are found by a sweep that
+// the gnet ticker runs on each loop: no goroutine and no timer exists per
+// connection.
 package engine

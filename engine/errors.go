@@ -99,6 +99,9 @@ var errTooBig = errors.New("engine: background fetch over its size cap")
 // It is the only place that makes this decision (Caddy's reverse proxy does
 // the same: a timeout is 504, any other origin failure 502).
 func statusFor(err error) (int, string) {
+	if code, text, ok := originStatus(err); ok {
+		return code, text
+	}
 	switch {
 	case errors.Is(err, ErrOverload), errors.Is(err, ants.ErrPoolOverload):
 		return 503, "the proxy is at its limit of concurrent origin fetches; retry shortly"

@@ -11,6 +11,7 @@ import (
 
 	"edgeproxy/cache"
 	"edgeproxy/codec"
+	"edgeproxy/engine/origin"
 )
 
 // exchange is one request in flight to an origin and its response on the
@@ -49,6 +50,13 @@ type exchange struct {
 	referer, agent string
 	html           bool // the client accepts an HTML error page
 	lookedUp       bool // the request was looked up in the cache first
+
+	// Set for an exchange fetched on the loop (passthrough.go).
+	oaddr    string          // the origin's host:port
+	ohead    []byte          // the request head bound for it
+	oex      origin.Exchange // the fetch
+	headSent bool            // the response head went to the client
+	hold     bool            // head and whole body are gathered in loop.out first
 
 	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
 

@@ -50,6 +50,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	if c != nil {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
+	cc.prepareOnLoop(ex, r)
 	switch {
 	case !r.HasBody():
 		_, _ = cc.c.Discard(n)
@@ -128,6 +129,9 @@ func (cc *clientConn) readBody() gnet.Action {
 // dispatch hands an exchange to the worker pool, or answers 503 at once
 // when the pool is full.
 func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
+	if ex.ohead != nil {
+		return cc.fetchOnLoop(ex)
+	}
 	cc.state = stBusy
 	cc.s.inflight.Add(1)
 	if err := cc.s.submit(cc.remote, ex.run); err != nil {

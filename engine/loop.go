@@ -6,6 +6,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"edgeproxy/codec"
+	"edgeproxy/engine/origin"
 )
 
 // sweepInterval is how often each loop looks for timed-out connections; a
@@ -22,10 +23,12 @@ type loop struct {
 	out   []byte        // scratch for responses written on the loop
 	hit   hitState      // scratch for answers from the cache
 	feed  *feed         // requests for the prefetcher's learner; nil until the first
+
+	origin *origin.Pool // this loop's origin connections
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
-	l := &loop{s: s, el: el, out: make([]byte, 0, 4096)}
+	l := &loop{s: s, el: el, out: make([]byte, 0, 4096), origin: origin.NewPool(el, s.originCfg)}
 	l.initHit()
 	return l
 }
@@ -48,12 +51,14 @@ func (l *loop) remove(cc *clientConn) {
 	cc.slot = -1
 }
 
-// sweep closes connections that broke a timeout: a request head or buffered
+// sweep has the origin pool enforce its timeouts, then closes client
+// connections that broke a timeout: a request head or buffered
 // body not received within timeouts.client_header gets 408 (the slowloris
 // defence), a connection idle for timeouts.keepalive_idle is closed (as is
 // one whose client has read none of its answers for that long), and while
 // draining every idle connection is closed at once.
 func (l *loop) sweep(now int64) {
+	l.origin.Sweep()
 	set := l.s.set
 	draining := l.s.draining.Load()
 	for i := len(l.conns) - 1; i >= 0; i-- {

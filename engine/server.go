@@ -23,6 +23,7 @@ import (
 	"edgeproxy/engine/auth"
 	"edgeproxy/engine/config"
 	"edgeproxy/engine/metrics"
+	"edgeproxy/engine/origin"
 )
 
 // Server is a running forward proxy. Create it with New, run it with Serve,
@@ -44,7 +45,10 @@ type Server struct {
 	dialer *fasthttp.TCPDialer // connects to checked addresses for dest
 	dest   *acl.Dialer         // resolves, checks and dials every destination: origin fetches and tunnels
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
-	hashes *hashPool           // costly password checks, apart from pool
+
+	originCfg   origin.Config // shared by every loop's origin pool
+	originStats origin.Stats
+	hashes      *hashPool // costly password checks, apart from pool
 	// authLimit counts failed authentications per client address; it
 	// outlives reloads, so a reload does not reset the lock-outs.
 	authLimit *auth.Limiter
@@ -159,6 +163,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		start:   time.Now(),
 		loops:   make(map[gnet.EventLoop]*loop),
 	}
+	srv.originCfg = srv.newOriginConfig(int(cfg.Limits.MaxResponseHeader))
 	srv.pol.Store(st.pol)
 	srv.self = []string{set.listen}
 	if cfg.Admin != config.AdminOff && !strings.HasSuffix(cfg.Admin, ":0") {
@@ -281,6 +286,9 @@ func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 
 // OnOpen admits a client connection, or a detached one coming back.
 func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	if act, ok := routeOpen(c); ok {
+		return nil, act
+	}
 	l := s.loopOf(c)
 	if back, ok := c.Context().(*clientConn); ok {
 		back.attach(c, l)
@@ -314,11 +322,18 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 
 // OnClose forgets a connection, unless it is being handed to a goroutine.
 func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
+	if routeClose(c) {
+		return gnet.None
+	}
 	cc, ok := c.Context().(*clientConn)
 	if !ok {
 		return gnet.None
 	}
 	cc.detach()
+	if cc.lex != nil {
+		cc.closed = true
+		cc.lex.abandon()
+	}
 	if cc.state != stDetached {
 		cc.closed = true
 		s.closeConn(cc.remote)
@@ -328,6 +343,9 @@ func (s *Server) OnClose(c gnet.Conn, _ error) gnet.Action {
 
 // OnTraffic parses and answers what a connection has sent.
 func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
+	if act, ok := routeTraffic(c); ok {
+		return act
+	}
 	cc, ok := c.Context().(*clientConn)
 	if !ok {
 		return gnet.Close

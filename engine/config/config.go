@@ -259,6 +259,10 @@ type Limits struct {
 	// MaxRequestLine bounds the request line, from 256B to MaxHeaderBytes.
 	// If zero, 8KiB is used.
 	MaxRequestLine Size `yaml:"max_request_line"`
+	// MaxResponseHeader bounds an origin's response head, status line
+	// included, from 1KiB to 1MiB; a larger one is answered 502 and its
+	// connection closed. If zero, 64KiB is used.
+	MaxResponseHeader Size `yaml:"max_response_header"`
 	// MaxHeaders bounds the number of header fields in a request, from 1 to
 	// 10,000. If zero, 100 is used.
 	MaxHeaders int `yaml:"max_headers"`

@@ -88,6 +88,9 @@ func (c *Config) Validate() error {
 	if err := sizeIn("limits.max_request_line", &l.MaxRequestLine, 8*KiB, 256, l.MaxHeaderBytes); err != nil {
 		return err
 	}
+	if err := sizeIn("limits.max_response_header", &l.MaxResponseHeader, 64*KiB, KiB, MiB); err != nil {
+		return err
+	}
 	if err := intIn("limits.max_headers", &l.MaxHeaders, 100, 1, 10_000); err != nil {
 		return err
 	}
