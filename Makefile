@@ -10,8 +10,8 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
 # Debian packages the end-to-end tests drive: curl as a client, goaccess
-# to read the access log.
-TEST_PACKAGES := curl goaccess
+# to read the access log, node to run PAC files.
+TEST_PACKAGES := curl goaccess nodejs
 
 .PHONY: build run test test-deps bench bench-go fuzz vet clean
 
