@@ -12,8 +12,9 @@ FUZZTIME ?= 30s
 # Debian packages the end-to-end tests drive: curl as a client, goaccess
 # and calamaris to read the access log, prometheus for promtool to check
 # /metrics, htpasswd (apache2-utils) to write every hash it knows, logrotate
-# and systemd-analyze (systemd) on what make install puts in place.
-TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd
+# and systemd-analyze (systemd) on what make install puts in place, node to
+# run PAC files.
+TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs
 
 # make install puts the program under PREFIX and its configuration under
 # SYSCONFDIR; DESTDIR stages the whole tree elsewhere (for a package).
