@@ -14,7 +14,7 @@ FUZZTIME ?= 30s
 # /metrics, htpasswd (apache2-utils) to write every hash it knows, logrotate
 # and systemd-analyze (systemd) on what make install puts in place, node to
 # run PAC files.
-TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs
+TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs nftables iproute2
 
 # make install puts the program under PREFIX and its configuration under
 # SYSCONFDIR; DESTDIR stages the whole tree elsewhere (for a package).

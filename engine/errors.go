@@ -37,6 +37,10 @@ var (
 	ErrForwardLoop = errors.New("engine: forwarding loop detected")
 	// ErrScheme means an absolute-form target whose scheme is neither http nor https.
 	ErrScheme = errors.New("engine: unsupported URL scheme")
+	// ErrInterceptForm means a request on an intercept or tproxy listener
+	// that is not in origin form: an intercepted client talks to the
+	// origin, never to a proxy (issue 15).
+	ErrInterceptForm = errors.New("engine: intercepted request not in origin form")
 	// ErrNotProxyRequest means an origin-form request for a resource the proxy
 	// does not serve itself.
 	ErrNotProxyRequest = errors.New("engine: not a proxy request")
@@ -108,6 +112,8 @@ func statusFor(err error) (int, string) {
 		return 503, "the proxy is at its limit of connections to this origin"
 	case errors.Is(err, ErrForwardLoop):
 		return 508, "forwarding loop: this request has already passed through this proxy"
+	case errors.Is(err, ErrInterceptForm):
+		return 400, "this port receives intercepted traffic: send origin-form requests (GET /path) with a Host field"
 	case errors.Is(err, ErrScheme):
 		return 400, "unsupported URL scheme: only http and https can be forwarded"
 	case errors.Is(err, ErrNotProxyRequest):

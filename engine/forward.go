@@ -31,7 +31,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	if string(r.Method) == "PURGE" {
 		return cc.purge(r, n)
 	}
-	c := cc.s.cache
+	c := cc.cache()
 	lookedUp := c != nil && (string(r.Method) == "GET" || string(r.Method) == "HEAD") && !r.HasBody()
 	var d cache.Decision
 	if lookedUp {
@@ -167,6 +167,7 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.html = acceptsHTML(r.Header("Accept"))
 	ex.sink.init(cc.c, ex)
 	ex.recheck = cc.newRecheck(r)
+	ex.route = cc.route
 	ex.buildRequest(r)
 	return ex
 }
