@@ -199,7 +199,16 @@ func (s *Server) interceptionOf(c gnet.Conn, ic *interception) *interception {
 	local := la.AddrPort()
 	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
 	ic = &interception{mode: config.ModeIntercept}
-	dst, err := intercept.OriginalDst(c.Fd(), !local.Addr().Is4())
+	// A dual-stack listener's socket is AF_INET6 even for an IPv4 client:
+	// the level that answers depends on the socket, so both are asked.
+	v6 := !local.Addr().Is4()
+	dst, err := intercept.OriginalDst(c.Fd(), v6)
+	if err != nil {
+		dst, err = intercept.OriginalDst(c.Fd(), !v6)
+	}
+	if err != nil {
+		s.log.Debug("intercepted connection without an original destination", "client", remoteAddr(c), "err", err)
+	}
 	ic.dst = dst
 	// Without a redirect the original destination is the listener itself:
 	// the client connected to the proxy's port directly.

@@ -23,21 +23,28 @@ func OriginalDst(fd int, ipv6 bool) (netip.AddrPort, error) {
 	if ipv6 {
 		level = unix.SOL_IPV6
 	}
-	// The answer is a struct sockaddr_in or sockaddr_in6; GetsockoptString
-	// reads raw bytes (dropping a last byte, which here is padding or the
-	// scope id's high byte).
-	raw, err := unix.GetsockoptString(fd, level, soOriginalDst)
-	if err != nil {
+	// The answer is a struct sockaddr_in or sockaddr_in6. It is read
+	// through getsockopt wrappers whose buffers are large enough and that
+	// keep every byte: GetsockoptString would cut it at the first zero
+	// byte, which the little-endian address family always has.
+	if !ipv6 {
+		m, err := unix.GetsockoptIPv6Mreq(fd, level, soOriginalDst) // 20 bytes ≥ sockaddr_in's 16
+		if err != nil {
+			return netip.AddrPort{}, ErrNoOriginalDst
+		}
+		b := m.Multiaddr[:]
+		if binary.NativeEndian.Uint16(b[0:2]) != unix.AF_INET {
+			return netip.AddrPort{}, ErrNoOriginalDst
+		}
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), binary.BigEndian.Uint16(b[2:4])), nil
+	}
+	info, err := unix.GetsockoptIPv6MTUInfo(fd, level, soOriginalDst) // a sockaddr_in6 and a uint32
+	if err != nil || info.Addr.Family != unix.AF_INET6 {
 		return netip.AddrPort{}, ErrNoOriginalDst
 	}
-	b := []byte(raw)
-	switch {
-	case !ipv6 && len(b) >= 8:
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), binary.BigEndian.Uint16(b[2:4])), nil
-	case ipv6 && len(b) >= 24:
-		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])).Unmap(), binary.BigEndian.Uint16(b[2:4])), nil
-	}
-	return netip.AddrPort{}, ErrNoOriginalDst
+	var port [2]byte // the port is in network order inside a host-order field
+	binary.NativeEndian.PutUint16(port[:], info.Addr.Port)
+	return netip.AddrPortFrom(netip.AddrFrom16(info.Addr.Addr).Unmap(), binary.BigEndian.Uint16(port[:])), nil
 }
 
 // ListenTransparent listens on addr with IP_TRANSPARENT, so that a TPROXY
