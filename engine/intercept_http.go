@@ -247,6 +247,20 @@ func (ex *exchange) do(resp *fasthttp.Response) error {
 	return cl.Do(req, resp)
 }
 
+// routeBackground points a background revalidation of an intercepted
+// request's object at the original destination: its head was parsed again
+// in origin form, so the URL comes from the key (scheme, Host and path).
+// The fetch belongs to no client, so it leaves from the proxy's address
+// even for tproxy.
+func (ex *exchange) routeBackground(rt route, key []byte) {
+	if !rt.set {
+		return
+	}
+	ex.route = rt
+	ex.route.from = netip.Addr{}
+	ex.req.SetRequestURIBytes(key)
+}
+
 // transparentDial connects to dst from the client's address from, after
 // the destination policy allows dst.
 func (s *Server) transparentDial(from netip.Addr, dst netip.AddrPort) fasthttp.DialFuncWithTimeout {

@@ -58,7 +58,11 @@ func runOriginHelper() {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local := r.Context().Value(http.LocalAddrContextKey).(net.Addr).String()
 		out <- fmt.Sprintf("REQ %s %s %s %s", local, r.RemoteAddr, r.Host, r.URL.Path)
-		w.Header().Set("Cache-Control", "max-age=300")
+		if strings.HasPrefix(r.URL.Path, "/swr") {
+			w.Header().Set("Cache-Control", "max-age=1, stale-while-revalidate=60")
+		} else {
+			w.Header().Set("Cache-Control", "max-age=300")
+		}
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "served by %s to %s for %s%s\n", local, r.RemoteAddr, r.Host, r.URL.Path)
 	})
@@ -382,6 +386,21 @@ func TestInterception(t *testing.T) {
 		if got := lab.originRequests("198.51.100.2:80", "origin.test /obj"); got != 1 {
 			t.Errorf("198.51.100.2 saw %d requests for /obj, want 1", got)
 		}
+	})
+
+	t.Run("a stale object is revalidated at the original destination", func(t *testing.T) {
+		for i := 0; i < 2; i++ {
+			out, err := lab.curlFrom(t, "--resolve", resolve, "http://origin.test/swr")
+			if err != nil || !strings.Contains(out, "served by 198.51.100.2:80") {
+				t.Fatalf("request %d: got %q, %v", i+1, out, err)
+			}
+			if i == 0 {
+				time.Sleep(2100 * time.Millisecond) // max-age=1 passes
+			}
+		}
+		nsWaitFor(t, "the background revalidation", func() bool {
+			return lab.originRequests("198.51.100.2:80", "origin.test /swr") == 2
+		})
 	})
 
 	t.Run("HTTPS is spliced to the origin and logged by SNI", func(t *testing.T) {
