@@ -443,3 +443,25 @@ func TestInterception(t *testing.T) {
 		}
 	})
 }
+
+// Issue 15: proxy authentication cannot work on intercepted traffic, whose
+// clients never send Proxy-Authorization; check and start-up say so.
+func TestCheckRefusesAuthWithInterception(t *testing.T) {
+	dir := t.TempDir()
+	htpasswd := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(htpasswd, []byte("carol:{SHA}yMoPICcM7ttRggS4O4C64x6kYGo=\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "edgeproxy.yaml")
+	yaml := "admin: \"off\"\nlisteners:\n  - {address: \"127.0.0.1:0\"}\n  - {address: \"127.0.0.1:3129\", mode: intercept}\n" +
+		"auth: {basic_file: " + htpasswd + "}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "--config", cfg}, {"--config", cfg}} {
+		code, _, stderr := runBinary(t, args...)
+		if code == 0 || !strings.Contains(stderr, "listeners") || !strings.Contains(stderr, "cannot work with an intercept or tproxy listener") {
+			t.Errorf("%v: got exit %d, %q; want a failure naming the listeners error", args, code, stderr)
+		}
+	}
+}

@@ -232,6 +232,9 @@ func loadConfig(path string, o overrides) (*config.Config, error) {
 		}
 	}
 	if o.listen != "" {
+		if len(cfg.Listeners) > 0 {
+			return nil, &config.Error{File: path, Key: "listeners", Reason: "--listen cannot replace listeners: change them in the file"}
+		}
 		cfg.Listen = o.listen
 	}
 	if o.admin != "" {
