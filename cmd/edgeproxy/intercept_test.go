@@ -273,6 +273,8 @@ log:
 		<-done
 		if t.Failed() {
 			t.Logf("proxy log:\n%s", lab.proxyLog.String())
+		}
+		if t.Failed() || testing.Verbose() {
 			b, _ := os.ReadFile(lab.accessLog)
 			t.Logf("access log:\n%s", b)
 		}
