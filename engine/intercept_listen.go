@@ -35,10 +35,10 @@ type interception struct {
 	// which would make the proxy connect to itself; every request is
 	// refused.
 	loop bool
-	// sniffed: the first bytes were looked at; http: they were not a TLS
-	// record, so the connection carries HTTP requests.
-	sniffed, http bool
-	scratch       []byte // ServerName's reassembly buffer
+	// sniffed: the first bytes were looked at, and were not a TLS
+	// ClientHello still arriving; the connection carries HTTP from then on.
+	sniffed bool
+	scratch []byte // ServerName's reassembly buffer
 	// Scratch for the current request, reused: the Host verdict key, the
 	// absolute URL, a Host made of the address.
 	key, target, host []byte
@@ -56,6 +56,10 @@ type interceptState struct {
 	nat       bool                        // an intercept listener is among them
 	tproxy    []net.Listener
 	enrollMu  sync.Mutex // serialises Engine.Register, whose round robin is not safe for concurrent use
+	// running is closed at the first tick: gnet calls OnBoot before it
+	// starts the event loops, and Register may be called only after.
+	running     chan struct{}
+	runningOnce sync.Once
 	verify    hostVerifier
 }
 
@@ -65,6 +69,7 @@ func newInterceptState(cfg *config.Config, set *settings) *interceptState {
 	st := &interceptState{
 		listeners: append([]config.Listener(nil), cfg.AllListeners()...),
 		modes:     make(map[int]config.ListenerMode),
+		running:   make(chan struct{}),
 	}
 	if len(cfg.Listeners) > 0 {
 		for _, l := range st.listeners {
@@ -142,7 +147,17 @@ func (s *Server) acceptTransparent() {
 	}
 }
 
+// markRunning records that the event loops run; OnTick calls it.
+func (st *interceptState) markRunning() {
+	st.runningOnce.Do(func() { close(st.running) })
+}
+
 func (s *Server) acceptLoop(ln net.Listener) {
+	select {
+	case <-s.icpt.running:
+	case <-s.stopped:
+		return
+	}
 	for {
 		nc, err := ln.Accept()
 		if err != nil {

@@ -32,7 +32,7 @@ import (
 func (cc *clientConn) sniff(buf []byte) (gnet.Action, bool) {
 	ic := cc.icpt
 	if buf[0] != 22 { // not a TLS handshake record (RFC 8446 §5.1)
-		ic.sniffed, ic.http = true, true
+		ic.sniffed = true
 		return gnet.None, false
 	}
 	name, err := intercept.ServerName(buf, &ic.scratch)

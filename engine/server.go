@@ -336,6 +336,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 
 // OnTick sweeps every loop for timed-out connections.
 func (s *Server) OnTick() (time.Duration, gnet.Action) {
+	s.icpt.markRunning()
 	s.sweepAll()
 	return sweepInterval, gnet.None
 }

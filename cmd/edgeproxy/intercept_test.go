@@ -28,10 +28,10 @@ import (
 //	client 192.0.2.2 ── 192.0.2.1 gateway 198.51.100.1 ── 198.51.100.2, .3 origin
 //
 // The gateway's nftables redirect the client's ports 80 and 443 to the
-// intercept listener and deliver port 8080 to the tproxy listener; the
+// intercept listener and deliver ports 8080 and 8443 to the tproxy listener; the
 // client uses no proxy setting at all. The origin is this test binary run
 // again inside the origin namespace (originHelperEnv), serving HTTP on 80
-// and 8080 and TLS on 443, and printing one line per request it serves.
+// and 8080 and TLS on 443 and 8443, and printing one line per request it serves.
 
 const originHelperEnv = "EDGEPROXY_TEST_NETNS_ORIGIN"
 
@@ -87,12 +87,14 @@ func runOriginHelper() {
 			return nil, nil
 		},
 	}
-	ln, err := tls.Listen("tcp", ":443", cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for _, a := range []string{":443", ":8443"} {
+		ln, err := tls.Listen("tcp", a, cfg)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		go func() { _ = (&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}).Serve(ln) }()
 	}
-	go func() { _ = (&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}).Serve(ln) }()
 	out <- "READY"
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // the test closes stdin to stop us
 }
@@ -177,7 +179,7 @@ func newNetnsLab(t *testing.T) *netnsLab {
 	chain divert {
 		type filter hook prerouting priority mangle; policy accept;
 		meta l4proto tcp socket transparent 1 meta mark set 1 accept
-		iifname %q tcp dport 8080 tproxy to :3130 meta mark set 1 accept
+		iifname %q tcp dport { 8080, 8443 } tproxy to :3130 meta mark set 1 accept
 	}
 	chain natpre {
 		type nat hook prerouting priority dstnat; policy accept;
@@ -271,6 +273,9 @@ log:
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-done
+		if strings.Contains(lab.proxyLog.String(), "DATA RACE") { // a binary built with -race
+			t.Error("the proxy reported a data race")
+		}
 		if t.Failed() {
 			t.Logf("proxy log:\n%s", lab.proxyLog.String())
 		}
@@ -344,7 +349,8 @@ func (lab *netnsLab) accessLogHas(t *testing.T, parts ...string) {
 // Issue 15: one lab, one proxy, each behaviour the issue names.
 func TestInterception(t *testing.T) {
 	lab := newNetnsLab(t)
-	lab.startProxy(t, `rules:
+	lab.startProxy(t, `tunnel: {allowed_ports: [443, 8443]}
+rules:
   - {action: deny, domains: [blocked.test], name: no-blocked}
 `)
 	resolve := "origin.test:80:198.51.100.2"
@@ -443,6 +449,17 @@ func TestInterception(t *testing.T) {
 		if got := lab.originRequests("198.51.100.2:8080 192.0.2.2:", "origin.test:8080 /who"); got != 1 {
 			t.Errorf("origin saw %d requests from 192.0.2.2, want 1", got)
 		}
+	})
+
+	t.Run("tproxy: a TLS origin sees the client's address", func(t *testing.T) {
+		out, err := lab.curlFrom(t, "-k", "--resolve", "secure.test:8443:198.51.100.2", "https://secure.test:8443/tls")
+		if err != nil || !strings.Contains(out, "served by 198.51.100.2:8443 to 192.0.2.2:") {
+			t.Fatalf("got %q, %v; want the TLS origin's answer, served to 192.0.2.2", out, err)
+		}
+		if !strings.Contains(lab.originLog.String(), "TLS 192.0.2.2:") {
+			t.Errorf("the TLS origin saw no handshake from the client's address:\n%s", lab.originLog.String())
+		}
+		lab.accessLogHas(t, "CONNECT secure.test:8443", "TCP_TUNNEL")
 	})
 }
 
