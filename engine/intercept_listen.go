@@ -60,7 +60,7 @@ type interceptState struct {
 	// starts the event loops, and Register may be called only after.
 	running     chan struct{}
 	runningOnce sync.Once
-	verify    hostVerifier
+	verify      hostVerifier
 }
 
 // newInterceptState records the listeners of cfg and points set.listen at
