@@ -387,6 +387,11 @@ rules:
 		if got := lab.originRequests("198.51.100.3:80", "origin.test /obj"); got != 2 {
 			t.Errorf("198.51.100.3 saw %d forged requests, want 2 (never cached)", got)
 		}
+		// Nor does a forged unsafe method invalidate the stored object.
+		if out, err := lab.curlFrom(t, "-X", "POST", "-d", "x", "-H", "Host: origin.test", "http://198.51.100.3/obj"); err != nil ||
+			!strings.Contains(out, "served by 198.51.100.3:80") {
+			t.Fatalf("forged POST: got %q, %v", out, err)
+		}
 		out, err := lab.curlFrom(t, "--resolve", resolve, "http://origin.test/obj")
 		if err != nil || !strings.Contains(out, "served by 198.51.100.2:80") || !strings.Contains(out, "X-Cache: HIT") {
 			t.Fatalf("after the forgery: got %q, %v; want the cached answer of 198.51.100.2", out, err)
