@@ -13,8 +13,10 @@ FUZZTIME ?= 30s
 # and calamaris to read the access log, prometheus for promtool to check
 # /metrics, htpasswd (apache2-utils) to write every hash it knows, logrotate
 # and systemd-analyze (systemd) on what make install puts in place, node to
-# run PAC files.
-TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs nftables iproute2
+# run PAC files; wget and lynx as ftp_proxy/gopher_proxy clients, pyftpdlib
+# as the FTP server; nft (nftables) and ip (iproute2) to build the
+# interception tests' network namespaces.
+TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs wget lynx python3-pyftpdlib nftables iproute2
 
 # make install puts the program under PREFIX and its configuration under
 # SYSCONFDIR; DESTDIR stages the whole tree elsewhere (for a package).
@@ -88,16 +90,29 @@ bench-go:
 		$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da bench/results/go-bench.txt bench/results/go-bench.new.txt; fi
 	@mv bench/results/go-bench.new.txt bench/results/go-bench.txt
 
-# bench-trace replays one generated trace through edgeproxy as plain LRU,
-# with admission, and with admission plus prefetching (issue 6); flags go in
-# TRACE_FLAGS, e.g. make bench-trace TRACE_FLAGS='-seed 2 -keep'.
+# bench-trace prints issue 17's table for the real log TRACE_LOG (the shared
+# blog-2016 log when it is there): HR and BHR at 1%, 5% and 10% of the log's
+# distinct bytes, for LRU, Squid's GDSF and LFUDA, Belady and the edge
+# policy simulated on the same input, and for edgeproxy replayed serially
+# as LRU, with admission, with the edge policy and with edge plus
+# prefetching. Without a log it replays a generated trace (issue 6). Flags
+# go in TRACE_FLAGS, e.g. make bench-trace TRACE_FLAGS='-keep'.
+TRACE_LOG ?= $(firstword $(wildcard ../shared/traces/blog-2016.squid.log.gz ../../shared/traces/blog-2016.squid.log.gz))
+TRACE_CONFIGS ?= lru,admission,edge,edge+prefetch
 .PHONY: bench-trace
 bench-trace:
+ifneq ($(TRACE_LOG),)
+	$(GO) run ./bench/trace/compare -log $(TRACE_LOG) -sizes 1,5,10 -configs $(TRACE_CONFIGS) $(TRACE_FLAGS)
+else
 	$(GO) run ./bench/trace/compare $(TRACE_FLAGS)
+endif
 
 fuzz:
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./codec/ -run '^$$' -fuzz '^FuzzChunked$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/ftp/ -run '^$$' -fuzz '^FuzzParseTarget$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/gopher/ -run '^$$' -fuzz '^FuzzParseURL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine/gopher/ -run '^$$' -fuzz '^FuzzAppendMenu$$' -fuzztime $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...

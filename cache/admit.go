@@ -26,11 +26,16 @@ func (c *Cache) Admission() *admission.Policy {
 // every storable object, as an LRU would, and the sketch is consulted only
 // for displacement. Tier S counts as full once freecache has evicted
 // anything (its segments fill at about the same rate, and a full one stays
-// full); tier L knows its bytes. A prefetched object is admitted without a
-// vote: the learner's prediction stands in for the requests it has not had
-// yet, and the prefetcher's own budget bounds what it brings in.
+// full); tier L knows its bytes. A prefetched object is voted on like any
+// other (issue 17): admitted without a vote, prefetches evicted objects that
+// were then asked for, and were mostly evicted themselves before use.
 func (c *Cache) admits(w *Writer, size int64, large bool, cost int64) bool {
-	if !c.admit.Enabled() || w.prefetch || w.admitted {
+	if large && c.large.policy == PolicyEdge {
+		// Tier L weighs the object against its victims itself, at insert
+		// (and here for an early vote).
+		return w.admitted || c.large.admits(size, cost)
+	}
+	if !c.admit.Enabled() || w.admitted {
 		return true
 	}
 	if large {
@@ -47,7 +52,7 @@ func (c *Cache) admits(w *Writer, size int64, large bool, cost int64) bool {
 // arrives, so that a refused one is neither buffered nor reported as
 // stored. An object admitted here is not asked again at Commit.
 func (c *Cache) admitsAtStart(w *Writer) bool {
-	if !c.admit.Enabled() {
+	if !c.admit.Enabled() && c.large.policy != PolicyEdge {
 		return true
 	}
 	cost := w.length // chunks of a known length are allocated to fit

@@ -125,33 +125,54 @@ func TestAdmissionTierS(t *testing.T) {
 	}
 }
 
-// A prefetched object skips the vote and says so on its hits.
-func TestAdmissionPrefetchBypasses(t *testing.T) {
-	c := admittingCache(t)
-	for i := range 4 {
-		u := fmt.Sprintf("http://h/o%d", i)
-		request(c, u, 1)
-		if err := writeObject(t, c, u, randomBody(int64(i), 1<<20), true); err != nil {
-			t.Fatal(err)
+// Issue 17: a prefetched object goes through admission like any other
+// (it used to skip the vote, and prefetches mostly evicted objects that
+// were then asked for): into a full tier, one nobody has asked for is
+// refused, for both tier-L policies; with room it is stored and says so on
+// its hits.
+func TestAdmissionPrefetchIsVotedOn(t *testing.T) {
+	prefetch := func(c *Cache, u string) error {
+		req := newReq("GET", u)
+		m := resp{headers: []string{"Cache-Control", "max-age=600"}}.meta()
+		m.ContentLength = 1 << 20
+		m.Prefetch = true
+		w := c.NewWriter(AppendKey(nil, req), req, m)
+		if _, err := w.Write(randomBody(5, 1<<20)); err != nil {
+			return err
 		}
+		return w.Commit()
 	}
-	req := newReq("GET", "http://h/predicted")
-	m := resp{headers: []string{"Cache-Control", "max-age=600"}}.meta()
-	m.ContentLength = 1 << 20
-	m.Prefetch = true
-	w := c.NewWriter(AppendKey(nil, req), req, m)
-	if _, err := w.Write(randomBody(5, 1<<20)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatalf("prefetch into a full tier: %v", err)
-	}
-	var pre bool
-	if d := c.Lookup(AppendKey(nil, req), req, t0, func(h Hit, _ Decision) { pre = h.Prefetched }); d != Fresh || !pre {
-		t.Fatalf("decision %v, prefetched %v: want a fresh prefetched hit", d, pre)
-	}
-	g := get(c, newReq("GET", "http://h/o3"), t0)
-	if g.d != Fresh {
-		t.Fatal("o3 gone")
+	for _, policy := range []Policy{PolicyLRU, PolicyEdge} {
+		p, _ := admission.NewPolicy(admission.Config{Enabled: true, Capacity: 6 << 20})
+		c := New(Options{Memory: 1 << 20, LargeMemory: 5 << 20, Admission: p, Policy: policy})
+		if err := prefetch(c, "http://h/early"); err != nil {
+			t.Fatalf("policy %d: prefetch into a tier with room: %v", policy, err)
+		}
+		req := newReq("GET", "http://h/early")
+		var pre bool
+		if d := c.Lookup(AppendKey(nil, req), req, t0, func(h Hit, _ Decision) { pre = h.Prefetched }); d != Fresh || !pre {
+			t.Fatalf("policy %d: decision %v, prefetched %v: want a fresh prefetched hit", policy, d, pre)
+		}
+		// Fill tier L: under PolicyEdge it also holds the part of tier S's
+		// memory that tier S has not used.
+		n := int(c.Stats().LargeLimit>>20) - 1
+		for i := range n {
+			u := fmt.Sprintf("http://h/o%d", i)
+			for range 3 {
+				request(c, u, 1)
+			}
+			if err := writeObject(t, c, u, randomBody(int64(i), 1<<20), true); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				get(c, newReq("GET", u), t0)
+			}
+		}
+		if err := prefetch(c, "http://h/predicted"); !errors.Is(err, ErrNotAdmitted) {
+			t.Fatalf("policy %d: prefetch into a full tier: got %v, want %v", policy, err, ErrNotAdmitted)
+		}
+		if g := get(c, newReq("GET", "http://h/o3"), t0); g.d != Fresh {
+			t.Fatalf("policy %d: o3 gone", policy)
+		}
 	}
 }

@@ -35,6 +35,21 @@ type Options struct {
 	// HeuristicMax caps heuristic freshness. If zero, 24 hours is used.
 	HeuristicMax time.Duration
 
+	// RefreshRules give heuristic freshness by URL, as Squid's
+	// refresh_pattern does; the first rule whose pattern matches a URL key
+	// applies. URLs no rule matches get HeuristicPercent and HeuristicMax.
+	RefreshRules []RefreshRule
+
+	// Policy is tier L's replacement policy. The zero value is PolicyLRU.
+	// Under PolicyEdge the two tiers also share one budget: tier L may
+	// hold, beyond LargeMemory, the part of Memory that tier S has not
+	// written yet. freecache allocates Memory at once but writes its ring
+	// from the start, so pages it has not reached take no memory; tier L
+	// gives the bytes back, evicting at once, as tier S writes them.
+	// Under PolicyEdge, tier L admits by its own cost-benefit test and
+	// Admission votes on tier-S objects only.
+	Policy Policy
+
 	// Admission decides which new objects may displace stored ones once a
 	// tier is full. Nil (or a disabled policy) stores every storable object
 	// that fits, evicting least recently used ones as needed.
@@ -54,9 +69,6 @@ const (
 // cheaper to keep as chunks than to copy through the freecache ring.
 const maxSmallEntry = 256 << 10
 
-// fcEntryHeader is the size of freecache's header of each entry.
-const fcEntryHeader = 24
-
 // freecacheMin is freecache's smallest size (minBufSize in freecache).
 const freecacheMin = 512 << 10
 
@@ -73,7 +85,10 @@ type Cache struct {
 
 	heuristicPercent int
 	heuristicMax     time.Duration
+	refreshRules     []RefreshRule
 	admit            *admission.Policy
+
+	smallWritten atomic.Int64 // bytes written into freecache: an upper bound on the part of its ring in use
 
 	gen   atomic.Uint64 // last Vary-record generation handed out; never reused
 	clock clock         // freecache's time source
@@ -86,6 +101,7 @@ type Cache struct {
 	// freecache evicts silently, so what it holds is estimated as its
 	// entry count times the mean entry written.
 	setBytes, sets atomic.Int64
+	prefetchStores atomic.Int64
 }
 
 // paddedCounter keeps a hot counter on a cache line of its own, so that
@@ -128,21 +144,45 @@ func New(o Options) *Cache {
 		smallMax = maxSmallEntry
 	}
 	c := &Cache{
-		large:            newLarge(o.LargeMemory),
+		large:            newLarge(o.LargeMemory, o.Policy),
 		memory:           o.Memory,
 		smallMax:         smallMax,
 		maxObject:        o.MaxObject,
 		heuristicPercent: o.HeuristicPercent,
 		heuristicMax:     o.HeuristicMax,
+		refreshRules:     o.RefreshRules,
 		admit:            o.Admission,
 	}
 	if c.admit.Enabled() {
 		c.large.onEvict = c.admit.Evicted
 	}
+	if o.Policy == PolicyEdge {
+		c.large.setBorrow(o.Memory)
+	}
 	c.clock.advance(time.Now().Unix())
 	c.fc = freecache.NewCacheCustomTimer(int(o.Memory), &c.clock)
 	c.flights.init()
 	return c
+}
+
+// freecacheEntryHeader is the header freecache writes before each entry's
+// key and value.
+const freecacheEntryHeader = 24
+
+// wroteSmall counts an entry of n bytes (key and value) written into
+// freecache and, under PolicyEdge, takes the bytes it may now be using
+// back from tier L.
+func (c *Cache) wroteSmall(n int) {
+	c.setBytes.Add(int64(n + freecacheEntryHeader))
+	c.sets.Add(1)
+	before := c.smallWritten.Load()
+	if before >= c.memory {
+		return
+	}
+	after := c.smallWritten.Add(int64(n + freecacheEntryHeader))
+	if c.large.policy == PolicyEdge {
+		c.large.setBorrow(c.memory - after)
+	}
 }
 
 // clock is freecache's time source, in unix seconds: the latest second that a
@@ -170,21 +210,27 @@ func (k *clock) advance(sec int64) {
 
 // Stats is a snapshot of a Cache's counters.
 type Stats struct {
-	SmallEntries   int64 // freecache entries: tier-S objects, tier-L metadata, Vary records
+	SmallEntries   int64 // freecache entries: tier-S objects and Vary records
 	SmallCapacity  int64 // freecache bytes (Options.Memory), preallocated
 	SmallBytes     int64 // estimated bytes stored in freecache: entries times the mean entry written
 	SmallEvictions int64 // freecache entries evicted or moved by its LRU
 
 	LargeObjects     int64 // tier-L objects in the index
-	LargeCapacity    int64 // tier-L byte limit (Options.LargeMemory)
+	LargeCapacity    int64 // tier-L byte limit as configured (Options.LargeMemory)
+	LargeLimit       int64 // tier-L bytes allowed now: LargeMemory, plus under PolicyEdge the part of Memory tier S has not yet written
 	LargeBytes       int64 // tier-L bytes held, including evicted objects still referenced
 	LargePinnedBytes int64 // of LargeBytes: evicted objects waiting for their last Release
 	LargeEvictions   int64 // tier-L objects evicted to make room
+	LargeRefused     int64 // tier-L objects PolicyEdge found worth less than what they would evict
 
-	Hits     int64 // lookups that found a usable or revalidatable object
-	Misses   int64 // lookups that found nothing (including only-if-cached 504s)
-	Stores   int64 // objects committed
-	Inflight int64 // fills registered by Join and not yet finished
+	Hits   int64 // lookups that found a usable or revalidatable object
+	Misses int64 // lookups that found nothing (including only-if-cached 504s)
+	Stores int64 // objects committed
+	// PrefetchStores counts objects a prefetch stored; with the first hits
+	// on them (Hit.Prefetched) it gives the prefetches' precision, used
+	// before evicted.
+	PrefetchStores int64
+	Inflight       int64 // fills registered by Join and not yet finished
 }
 
 // smallBytes estimates the bytes freecache holds: its entry count times the
@@ -208,6 +254,7 @@ func (c *Cache) Stats() Stats {
 		Hits:           c.hits.Load(),
 		Misses:         c.misses.Load(),
 		Stores:         c.stores.Load(),
+		PrefetchStores: c.prefetchStores.Load(),
 		Inflight:       c.flights.count(),
 	}
 	c.large.stats(&s)

@@ -98,7 +98,7 @@ func (c *Cache) DiskMeta(key []byte, req *codec.Request, m *Meta) (blob []byte, 
 	headerDirectives(m.Header, &d)
 	t := responseTimes(m)
 	var om meta
-	c.objectMeta(m.Status, &d, m.Header, t, &om)
+	c.objectMeta(key, m.Status, &d, m.Header, t, &om)
 	k := buildBlock(m.Header, timeOf(t.response))
 	om.hdrLen = uint32(len(k.b))
 	om.etagOff, om.etagLen, om.lmOff, om.lmLen = k.etagOff, k.etagLen, k.lmOff, k.lmLen

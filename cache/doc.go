@@ -12,8 +12,11 @@
 // ETag and Last-Modified; see entry.go), the pre-serialised header block and
 // the body. A body too big for an entry (Memory/1024 - 24 bytes, at most
 // 256 KiB, key included) goes to tier L, a byte-bounded LRU of bodies kept as
-// the 256 KiB chunks they were written in; its freecache entry then holds the
-// metadata and header block with the tier-L id. A tier-L body handed out by
+// the 256 KiB chunks they were written in. Tier L keeps the object's
+// metadata and header block in its own index, beside the body, and the
+// Vary record of a URL whose variants it holds: freecache evicts silently,
+// so an entry there would leave a body unreachable yet counted (issue 17).
+// Lookup tries freecache, then tier L. A tier-L body handed out by
 // Lookup is reference counted: eviction unlinks it at once, and its bytes
 // leave the budget at the last Release.
 //
@@ -22,7 +25,8 @@
 // number that is never reused. A variant key is 0x00, the generation, and the
 // secondary key built from the request's values of those fields. Lookup
 // reads the record, builds the variant key on its stack, and looks again.
-// Deleting the record (Invalidate) makes every variant unreachable at once.
+// Deleting the record (Invalidate, which also drops tier L's copy) makes
+// every variant unreachable at once.
 //
 // Fills. Join registers one origin fetch per key: the leader's Writer streams
 // the body into chunks, FollowReaders read them as they arrive, and Commit

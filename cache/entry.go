@@ -13,6 +13,7 @@ const (
 	flagNoCache    = 1 << iota // response no-cache: revalidate before every use
 	flagNoStale                // must-revalidate, proxy-revalidate or s-maxage: never serve stale
 	flagPrefetched             // stored by a prefetch, not by a client's request
+	flagImmutable              // an immutable refresh rule matched: a client's reload does not revalidate
 )
 
 // metaSize is the length of the fixed object metadata. Integers are little
@@ -32,6 +33,9 @@ const (
 //
 // The header block and, for tier S, the body follow.
 const metaSize = 80
+
+// idOffset is where the tier-L object id sits in the fixed part.
+const idOffset = 48
 
 // varySize is the length of a Vary record before its names:
 // kind, 7 bytes of padding, u64 generation.

@@ -106,7 +106,13 @@ func currentAge(m *meta, now int64) int64 {
 // already expired), else a heuristic (§4.2.2) of HeuristicPercent of the time
 // since Last-Modified, capped at HeuristicMax, for heuristically cacheable
 // status codes and responses marked public.
-func (c *Cache) lifetime(status int, d *Directives, hdr []codec.Header, t times) int64 {
+//
+// A refresh rule (Options.RefreshRules) matching the URL key replaces the
+// heuristic, and an immutable one every explicit expiry too.
+func (c *Cache) lifetime(status int, d *Directives, hdr []codec.Header, t times, rule *RefreshRule) int64 {
+	if rule != nil && rule.Immutable {
+		return rule.lifetime(0, 0)
+	}
 	if d.Has(CCSMaxAge) {
 		return int64(d.SMaxAge) * int64(time.Second)
 	}
@@ -130,6 +136,13 @@ func (c *Cache) lifetime(status int, d *Directives, hdr []codec.Header, t times)
 			return 0
 		}
 		return max(0, e.UnixNano()-t.date)
+	}
+	if rule != nil && (heuristicStatus(status) || d.Has(CCPublic)) {
+		var lm int64
+		if v, ok := codec.ParseHTTPDate(lastMod); ok && lastMod != nil {
+			lm = v.UnixNano()
+		}
+		return rule.lifetime(t.date, lm)
 	}
 	if c.heuristicPercent <= 0 || !(heuristicStatus(status) || d.Has(CCPublic)) || lastMod == nil {
 		return 0
@@ -163,9 +176,13 @@ func modTime(hdr []codec.Header, t times) int64 {
 
 // objectMeta fills the freshness part of an object's metadata from its
 // response fields, directives and times.
-func (c *Cache) objectMeta(status int, d *Directives, hdr []codec.Header, t times, dst *meta) {
+func (c *Cache) objectMeta(url []byte, status int, d *Directives, hdr []codec.Header, t times, dst *meta) {
 	dst.status = uint16(status)
 	dst.flags = 0
+	rule := c.refreshRule(url)
+	if rule != nil && rule.Immutable {
+		dst.flags |= flagImmutable
+	}
 	if d.Has(CCNoCache) {
 		dst.flags |= flagNoCache
 	}
@@ -182,7 +199,7 @@ func (c *Cache) objectMeta(status int, d *Directives, hdr []codec.Header, t time
 	}
 	dst.responseTime = t.response
 	dst.initialAge = t.initialAge()
-	dst.lifetime = c.lifetime(status, d, hdr, t)
+	dst.lifetime = c.lifetime(status, d, hdr, t, rule)
 	dst.modTime = modTime(hdr, t)
 }
 

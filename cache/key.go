@@ -8,8 +8,10 @@ import (
 
 // AppendKey appends the cache key of r to dst: the normalised target URI
 // (RFC 9111 §2). Scheme and host are lower-cased, the default port (80 for
-// http, 443 for https) is elided, and the path and query are kept byte for
-// byte ("/" when empty): no percent-decoding, no dot-segment removal.
+// http, 443 for https, 21 for ftp, 70 for gopher) is elided, and the path
+// and query are kept byte for byte ("/" when empty): no percent-decoding, no
+// dot-segment removal. The userinfo of an ftp:// target is not part of the
+// key.
 //
 // An absolute-form request gives its own URI. An origin-form request is keyed
 // as http://Host/path from its Host field, for the engine's use when it
@@ -35,10 +37,10 @@ func AppendKey(dst []byte, r *codec.Request) []byte {
 	} else {
 		dst = codec.AppendLower(dst, scheme)
 	}
-	https := string(dst[start:]) == "https"
+	deflt := defaultPort(dst[start:])
 	dst = append(dst, "://"...)
 	dst = codec.AppendLower(dst, host)
-	if len(port) > 0 && !(https && string(port) == "443") && !(!https && string(port) == "80") {
+	if len(port) > 0 && string(port) != deflt {
 		dst = append(dst, ':')
 		dst = append(dst, port...)
 	}
@@ -46,6 +48,20 @@ func AppendKey(dst []byte, r *codec.Request) []byte {
 		return append(dst, '/')
 	}
 	return append(dst, r.Path...)
+}
+
+// defaultPort is the port a URL of the lower-case scheme reaches when it
+// names none, so that the two spellings share a key.
+func defaultPort(scheme []byte) string {
+	switch string(scheme) {
+	case "https":
+		return "443"
+	case "ftp":
+		return "21"
+	case "gopher":
+		return "70"
+	}
+	return "80"
 }
 
 // splitHostPort splits a Host field value into host and port, keeping the

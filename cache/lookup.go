@@ -70,12 +70,35 @@ type Hit struct {
 	// ETag and LastModified are the stored validators' values (views into
 	// Header), nil when absent.
 	ETag, LastModified []byte
-	// Prefetched reports an object stored by a prefetch (Writer.MarkPrefetch)
-	// and not fetched again for a client since.
+	// Prefetched reports an object stored by a prefetch (Meta.Prefetch)
+	// and not yet served to a client (ClaimPrefetch), nor fetched again
+	// for one.
 	Prefetched bool
+
+	flags *byte // Prefetched tier-S objects: the entry's flags byte, under the segment lock
 
 	modTime int64 // Last-Modified, else Date, in unix seconds (§4.3.2)
 	now     int64 // the lookup's clock, unix seconds
+}
+
+// ClaimPrefetch reports whether h is the first hit served to a client on an
+// object a prefetch stored, and marks that prefetch used: counting these
+// counts the prefetches used before they were evicted (issue 17). Call it
+// only inside the Lookup callback, and only for a hit that is served: a
+// tier-S entry's flag is cleared in place under its segment lock (a value
+// that wraps freecache's ring is a copy, so such an object may be claimed
+// twice: rare).
+func (h *Hit) ClaimPrefetch() bool {
+	switch {
+	case !h.Prefetched:
+		return false
+	case h.Large != nil:
+		return h.Large.unusedPrefetch.Swap(false)
+	case h.flags != nil && *h.flags&flagPrefetched != 0:
+		*h.flags &^= flagPrefetched
+		return true
+	}
+	return false
 }
 
 // lookupBuf is the stack space for a variant key; a Vary secondary key longer
@@ -85,8 +108,7 @@ const lookupBuf = 2048
 // served is what serving one object entry came to.
 type served struct {
 	d        Decision
-	dangling bool // the entry points at an evicted tier-L body
-	panicked any  // a panic of fn, raised again once the segment lock is free
+	panicked any // a panic of fn, raised again once the segment lock is free
 }
 
 // Lookup finds the response stored under key (from AppendKey) for req,
@@ -118,28 +140,41 @@ func (c *Cache) Lookup(key []byte, req *codec.Request, now time.Time, fn func(h 
 	vk := buf[:0]
 	vary := false
 	var res served
+	found := false
 	_ = c.fc.GetFn(key, func(v []byte) error {
+		found = true
 		if gen, names, ok := decodeVary(v); ok {
 			vary = true
 			vk = appendVariantKey(vk, gen, names, req)
 			return nil
 		}
-		res = c.serve(v, &rd, ns, fn)
+		res = c.serve(v, nil, &rd, ns, fn)
 		return nil
 	})
-	objKey := key
+	if !found {
+		r, entry, rec := c.large.get(key)
+		if r != nil {
+			res = c.serve(entry, r, &rd, ns, fn)
+		} else if gen, names, ok := decodeVary(rec); ok {
+			vary = true
+			vk = appendVariantKey(vk, gen, names, req)
+		}
+	}
 	if vary {
-		objKey = vk
-		_ = c.fc.GetFn(objKey, func(v []byte) error {
-			res = c.serve(v, &rd, ns, fn)
+		found = false
+		_ = c.fc.GetFn(vk, func(v []byte) error {
+			found = true
+			res = c.serve(v, nil, &rd, ns, fn)
 			return nil
 		})
+		if !found {
+			if r, entry, _ := c.large.get(vk); r != nil {
+				res = c.serve(entry, r, &rd, ns, fn)
+			}
+		}
 	}
 	if res.panicked != nil {
 		panic(res.panicked)
-	}
-	if res.dangling {
-		c.fc.Del(objKey)
 	}
 	if res.d == Miss && rd.Has(CCOnlyIfCached) {
 		res.d = OnlyIfCachedMiss
@@ -152,16 +187,20 @@ func (c *Cache) Lookup(key []byte, req *codec.Request, now time.Time, fn func(h 
 	return res.d
 }
 
-// serve decides on a stored object entry v and hands it to fn. It runs
-// under the entry's segment lock.
-func (c *Cache) serve(v []byte, rd *Directives, now int64, fn func(Hit, Decision)) (res served) {
+// serve decides on a stored object entry v and hands it to fn: a tier-S
+// entry under its segment lock, with r nil, or the entry of the tier-L
+// object r, which serve releases.
+func (c *Cache) serve(v []byte, r *Ref, rd *Directives, now int64, fn func(Hit, Decision)) (res served) {
 	defer func() {
 		if p := recover(); p != nil {
 			res.panicked = p
 		}
 	}()
+	if r != nil {
+		defer r.Release()
+	}
 	var m meta
-	if !decodeMeta(v, &m) {
+	if !decodeMeta(v, &m) || (m.largeID != 0) != (r != nil) {
 		return res
 	}
 	d, age, ttl := decide(&m, rd, now)
@@ -181,19 +220,19 @@ func (c *Cache) serve(v []byte, rd *Directives, now int64, fn func(Hit, Decision
 		now:        now / int64(time.Second),
 		Prefetched: m.flags&flagPrefetched != 0,
 	}
+	switch {
+	case h.Prefetched && r != nil:
+		h.Prefetched = r.unusedPrefetch.Load()
+	case h.Prefetched:
+		h.flags = &v[1]
+	}
 	if m.etagLen > 0 {
 		h.ETag = hdr[m.etagOff : m.etagOff+m.etagLen]
 	}
 	if m.lmLen > 0 {
 		h.LastModified = hdr[m.lmOff : m.lmOff+m.lmLen]
 	}
-	if m.largeID != 0 {
-		r := c.large.acquire(m.largeID)
-		if r == nil {
-			res.dangling = true
-			return res
-		}
-		defer r.Release()
+	if r != nil {
 		h.Large = r
 	} else {
 		h.Body = entryBody(v, &m)
@@ -218,6 +257,10 @@ func decide(m *meta, rd *Directives, now int64) (d Decision, age, ttl int64) {
 	age = currentAge(m, now)
 	ttl = m.lifetime - age
 	switch {
+	case m.flags&flagImmutable != 0 && ttl > 0 && m.flags&flagNoCache == 0:
+		// An immutable refresh rule: the URL names one version forever,
+		// so a client's reload has nothing to learn from the origin.
+		return Fresh, age, ttl
 	case rd.Has(CCNoCache) || m.flags&flagNoCache != 0:
 		return StaleRevalidate, age, ttl
 	case rd.Has(CCMaxAge) && age > int64(rd.MaxAge)*sec:

@@ -25,9 +25,9 @@ type Meta struct {
 	// ContentLength is the declared body length, or -1 when unknown.
 	ContentLength int64
 	// Prefetch marks a response fetched by a prefetch, not for a client: it
-	// bypasses admission (the learner's prediction stands in for the
-	// requests it has not had yet), and its hits report Hit.Prefetched until
-	// a client's own fetch or revalidation replaces it.
+	// goes through admission like any other, and its hits report
+	// Hit.Prefetched until a client's own fetch or revalidation replaces
+	// it (Hit.ClaimPrefetch tells the first one served apart).
 	Prefetch bool
 }
 

@@ -24,44 +24,67 @@ func (c *Cache) Freshen(key []byte, req *codec.Request, m *Meta) bool {
 	}
 	c.clock.advance(time.Now().Unix())
 	updated := false
-	_, _, _ = c.fc.Update(objKey, func(v []byte, found bool) ([]byte, bool, int) {
-		var om meta
-		if !found || !decodeMeta(v, &om) {
+	found := false
+	written := 0
+	_, _, _ = c.fc.Update(objKey, func(v []byte, ok bool) ([]byte, bool, int) {
+		found = ok
+		if !ok {
 			return nil, false, 0
 		}
-		hdr := entryHeader(v, &om)
-		if !sameValidators(hdr[om.etagOff:om.etagOff+om.etagLen], hdr[om.lmOff:om.lmOff+om.lmLen], m.Header) {
-			return nil, false, 0
-		}
-		t := responseTimes(m)
-		merged := mergeFields(parseBlock(hdr, nil), m.Header, timeOf(t.response), nil)
-		var d Directives
-		headerDirectives(merged, &d)
-		nm := om
-		c.objectMeta(int(om.status), &d, merged, t, &nm)
-		var k block
-		for i := range merged {
-			k.add(merged[i].Name, merged[i].Value)
-		}
-		nm.hdrLen = uint32(len(k.b))
-		nm.etagOff, nm.etagLen, nm.lmOff, nm.lmLen = k.etagOff, k.etagLen, k.lmOff, k.lmLen
-		size := metaSize + len(k.b)
-		if om.largeID == 0 {
-			size += int(om.size)
-		}
-		if len(objKey)+size > c.smallMax {
-			return nil, false, 0
-		}
-		value := make([]byte, 0, size)
-		value = appendMeta(value, &nm)
-		value = append(value, k.b...)
-		if om.largeID == 0 {
-			value = append(value, entryBody(v, &om)...)
-		}
-		updated = true
-		return value, true, 0
+		nv, replace := c.freshened(v, key, objKey, m, true)
+		updated = replace
+		written = len(nv)
+		return nv, replace, 0
 	})
+	if found && updated {
+		c.wroteSmall(len(objKey) + written)
+	}
+	if !found {
+		updated = c.large.update(objKey, func(v []byte) ([]byte, bool) {
+			return c.freshened(v, key, objKey, m, false)
+		})
+	}
 	return updated
+}
+
+// freshened returns the object entry v updated by the 304 m, as Freshen
+// describes, and whether it applies. small says v is a tier-S entry, which
+// must still fit freecache with its body.
+func (c *Cache) freshened(v, url, objKey []byte, m *Meta, small bool) ([]byte, bool) {
+	var om meta
+	if !decodeMeta(v, &om) {
+		return nil, false
+	}
+	hdr := entryHeader(v, &om)
+	if !sameValidators(hdr[om.etagOff:om.etagOff+om.etagLen], hdr[om.lmOff:om.lmOff+om.lmLen], m.Header) {
+		return nil, false
+	}
+	t := responseTimes(m)
+	merged := mergeFields(parseBlock(hdr, nil), m.Header, timeOf(t.response), nil)
+	var d Directives
+	headerDirectives(merged, &d)
+	nm := om
+	c.objectMeta(url, int(om.status), &d, merged, t, &nm)
+	var k block
+	for i := range merged {
+		k.add(merged[i].Name, merged[i].Value)
+	}
+	nm.hdrLen = uint32(len(k.b))
+	nm.etagOff, nm.etagLen, nm.lmOff, nm.lmLen = k.etagOff, k.etagLen, k.lmOff, k.lmLen
+	size := metaSize + len(k.b)
+	if om.largeID == 0 {
+		size += int(om.size)
+	}
+	if small && len(objKey)+size > c.smallMax {
+		return nil, false
+	}
+	value := make([]byte, 0, size)
+	value = appendMeta(value, &nm)
+	value = append(value, k.b...)
+	if om.largeID == 0 {
+		value = append(value, entryBody(v, &om)...)
+	}
+	return value, true
 }
 
 // objectKey returns the key of the object req selects under the URL key: the
@@ -72,7 +95,9 @@ func (c *Cache) objectKey(key []byte, req *codec.Request) []byte {
 		return nil
 	}
 	var out []byte
+	found := false
 	_ = c.fc.PeekFn(key, func(v []byte) error {
+		found = true
 		if gen, names, ok := decodeVary(v); ok {
 			if req != nil {
 				out = appendVariantKey(nil, gen, names, req)
@@ -82,6 +107,17 @@ func (c *Cache) objectKey(key []byte, req *codec.Request) []byte {
 		}
 		return nil
 	})
+	if !found {
+		// Tier L holds the URL's object, or the Vary record of its
+		// variants when freecache has lost it.
+		if gen, names, ok := decodeVary(c.large.varyOf(key)); ok {
+			if req != nil {
+				out = appendVariantKey(nil, gen, names, req)
+			}
+		} else {
+			out = append([]byte(nil), key...)
+		}
+	}
 	return out
 }
 

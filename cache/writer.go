@@ -69,7 +69,7 @@ func (c *Cache) NewWriter(key []byte, req *codec.Request, m *Meta) *Writer {
 	var d Directives
 	headerDirectives(m.Header, &d)
 	t := responseTimes(m)
-	c.objectMeta(m.Status, &d, m.Header, t, &w.meta)
+	c.objectMeta(key, m.Status, &d, m.Header, t, &w.meta)
 	if w.prefetch {
 		w.meta.flags |= flagPrefetched
 	}

@@ -151,12 +151,35 @@ func parseAbsolute(t []byte, r *Request) error {
 	for k < len(rest) && rest[k] != '/' && rest[k] != '?' {
 		k++
 	}
-	host, port, err := splitAuthority(rest[:k], false, ErrTarget)
+	auth := rest[:k]
+	if EqualFold(r.Scheme, "ftp") {
+		// RFC 1738 §3.1: ftp://user:password@host/ is how FTP logins are
+		// written. The last '@' ends the userinfo, whose bytes are those of
+		// RFC 3986 §3.2.1.
+		if at := lastIndexByte(auth, '@'); at >= 0 {
+			for _, c := range auth[:at] {
+				if !regNameByte[c] && c != ':' {
+					return ErrTarget
+				}
+			}
+			r.Userinfo, auth = auth[:at], auth[at+1:]
+		}
+	}
+	host, port, err := splitAuthority(auth, false, ErrTarget)
 	if err != nil {
 		return err
 	}
 	r.Form, r.Host, r.Port, r.Path = FormAbsolute, host, port, rest[k:]
 	return nil
+}
+
+func lastIndexByte(b []byte, c byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // splitAuthority splits host [":" port] (RFC 3986 §3.2.2, §3.2.3). The host

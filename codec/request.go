@@ -35,6 +35,11 @@ type Request struct {
 	// is empty for an absolute-form target with no path, which is sent as "/".
 	Scheme, Host, Port, Path []byte
 
+	// Userinfo is the user[:password] of an ftp:// target, without the '@'.
+	// Only ftp:// targets may carry one (RFC 1738 §3.1): every other
+	// scheme's userinfo is refused (see splitAuthority).
+	Userinfo []byte
+
 	// Minor is the HTTP/1 minor version: 0 or 1. A higher 1.x minor is
 	// reported as 1 (RFC 9110 §6.2); any major other than 1 is refused.
 	Minor uint8

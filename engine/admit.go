@@ -82,6 +82,10 @@ func destPort(r *codec.Request) int {
 		return port
 	case r.Form == codec.FormAuthority || codec.EqualFold(r.Scheme, "https"):
 		return 443
+	case codec.EqualFold(r.Scheme, "ftp"):
+		return 21
+	case codec.EqualFold(r.Scheme, "gopher"):
+		return 70
 	}
 	return 80
 }

@@ -22,6 +22,7 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 		emit("cache_evictions_total", "Objects evicted by tier.", "counter", float64(c.SmallEvictions), "tier", "memory")
 		emit("cache_evictions_total", "Objects evicted by tier.", "counter", float64(c.LargeEvictions), "tier", "large")
 		emit("cache_stores_total", "Objects stored.", "counter", float64(c.Stores))
+		emit("cache_large_refused_total", "Large objects the edge policy did not store: worth less than what they would evict.", "counter", float64(c.LargeRefused))
 	}
 	if a := s.cache.Admission(); a.Enabled() {
 		st := a.Stats()
@@ -35,7 +36,10 @@ func (s *Server) collect(emit func(name, help, typ string, value float64, labels
 	}
 	if p := s.pf; p != nil {
 		emitBudget(emit, "prefetch", "prefetches", p.budget)
-		emit("prefetch_hits_total", "Hits on objects a prefetch stored.", "counter", float64(p.hits.Load()))
+		emit("prefetch_hits_total", "Prefetched objects used before they were evicted: the first hit on each object a prefetch stored.", "counter", float64(p.hits.Load()))
+		if s.cache != nil {
+			emit("prefetch_stored_total", "Objects a prefetch stored (prefetch_hits_total / this is the precision).", "counter", float64(s.cache.Stats().PrefetchStores))
+		}
 		emit("prefetch_skipped_fresh_total", "Predicted objects already fresh in the cache.", "counter", float64(p.fresh.Load()))
 		emit("prefetch_skipped_unstorable_total", "Predicted objects not fetched because their last prefetch stored nothing.", "counter", float64(p.skipUnstorable.Load()))
 		emit("prefetch_skipped_schedule_total", "Predicted objects not fetched outside prefetch.schedule.", "counter", float64(p.offHours.Load()))

@@ -12,6 +12,11 @@
 // connection parses nothing more: pipelined requests wait in gnet's buffer,
 // bounded by limits.max_pipeline, and are answered in order.
 //
+// ftp:// and gopher:// requests take the same path with the proxy as their
+// origin (scheme.go): checked on the loop, then a worker speaks FTP
+// (engine/ftp) or Gopher (engine/gopher) and writes an HTTP response through
+// the same sink and cache writer.
+//
 // gnet cannot stop reading a socket, so a request body larger than
 // limits.max_body_buffer and every CONNECT tunnel leave the event loop: the
 // socket is duplicated, the gnet connection closed, and the duplicate driven

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 
 	"github.com/panjf2000/ants/v2"
@@ -11,6 +12,8 @@ import (
 
 	"edgeproxy/codec"
 	"edgeproxy/engine/acl"
+	"edgeproxy/engine/ftp"
+	"edgeproxy/engine/gopher"
 )
 
 // Refusals the engine decides on itself. Each maps to one status in statusFor.
@@ -35,12 +38,21 @@ var (
 	// ErrForwardLoop means the request's Via already names this proxy
 	// (RFC 9110 §7.6.3): forwarding it again would loop.
 	ErrForwardLoop = errors.New("engine: forwarding loop detected")
-	// ErrScheme means an absolute-form target whose scheme is neither http nor https.
+	// ErrScheme means an absolute-form target whose scheme is none of http,
+	// https, ftp and gopher.
 	ErrScheme = errors.New("engine: unsupported URL scheme")
 	// ErrInterceptForm means a request on an intercept or tproxy listener
 	// that is not in origin form: an intercepted client talks to the
 	// origin, never to a proxy (issue 15).
 	ErrInterceptForm = errors.New("engine: intercepted request not in origin form")
+	// ErrSchemePort means an ftp:// or gopher:// URL naming a port outside
+	// ftp.allowed_ports or gopher.allowed_ports.
+	ErrSchemePort = errors.New("engine: port not allowed for this URL scheme")
+	// ErrSchemeMethod means a method the ftp:// or gopher:// scheme does not
+	// support (FTP: GET, HEAD, PUT; Gopher: GET, HEAD).
+	ErrSchemeMethod = errors.New("engine: method not supported for this URL scheme")
+	// ErrFTPUpload means PUT to an ftp:// URL while ftp.upload is off.
+	ErrFTPUpload = errors.New("engine: FTP uploads are not allowed")
 	// ErrNotProxyRequest means an origin-form request for a resource the proxy
 	// does not serve itself.
 	ErrNotProxyRequest = errors.New("engine: not a proxy request")
@@ -115,7 +127,25 @@ func statusFor(err error) (int, string) {
 	case errors.Is(err, ErrInterceptForm):
 		return 400, "this port receives intercepted traffic: send origin-form requests (GET /path) with a Host field"
 	case errors.Is(err, ErrScheme):
-		return 400, "unsupported URL scheme: only http and https can be forwarded"
+		return 400, "unsupported URL scheme: only http, https, ftp and gopher can be forwarded"
+	case errors.Is(err, ErrSchemePort):
+		return 403, "this port is not allowed for this URL scheme (ftp.allowed_ports, gopher.allowed_ports)"
+	case errors.Is(err, ErrSchemeMethod):
+		return 501, "this method is not supported for this URL scheme"
+	case errors.Is(err, ErrFTPUpload):
+		return 403, "FTP uploads are not allowed (ftp.upload)"
+	case errors.Is(err, ftp.ErrBadURL):
+		return 400, "invalid ftp:// URL or credentials: bad percent-encoding, or CR, LF or NUL"
+	case errors.Is(err, gopher.ErrSelector):
+		return 400, "gopher selector refused: it holds CR, LF, TAB or NUL, or bad percent-encoding"
+	case errors.Is(err, gopher.ErrType):
+		return 400, "gopher item type not fetched by this proxy (telnet, CSO, info or error lines)"
+	case errors.Is(err, ftp.ErrLineTooLong):
+		return 502, "the FTP server sent a reply or listing line longer than the proxy accepts"
+	case errors.Is(err, ftp.ErrListingTooLarge):
+		return 502, "the FTP server sent a directory listing larger than the proxy accepts"
+	case errors.Is(err, gopher.ErrLineTooLong), errors.Is(err, gopher.ErrMenuTooLarge):
+		return 502, "the Gopher server sent a menu line or menu larger than the proxy accepts"
 	case errors.Is(err, ErrNotProxyRequest):
 		return 400, "this is a forward proxy: configure it as your HTTP proxy and send absolute URLs"
 	case errors.Is(err, ErrTunnelPort):
@@ -153,6 +183,10 @@ func statusFor(err error) (int, string) {
 	case errors.Is(err, codec.ErrRangeNotSatisfiable):
 		return 416, "range not satisfiable"
 	}
+	var re *ftp.ReplyError
+	if errors.As(err, &re) {
+		return ftpStatus(re.Code), "FTP server replied: " + strconv.Itoa(re.Code) + " " + re.Text
+	}
 	var codecErr bool
 	for _, e := range codecErrors {
 		if errors.Is(err, e) {
@@ -179,6 +213,20 @@ func statusFor(err error) (int, string) {
 		return 502, "the origin closed the connection without a response"
 	}
 	return 502, "the origin could not be reached or sent an invalid response"
+}
+
+// ftpStatus maps an FTP reply code that ended an operation (RFC 959 §4.2)
+// to an HTTP status.
+func ftpStatus(code int) int {
+	switch code {
+	case 550, 450: // file unavailable
+		return 404
+	case 530, 532, 553: // not logged in, no account, name not allowed
+		return 403
+	case 421: // service not available
+		return 503
+	}
+	return 502
 }
 
 // codecErrors are the parse refusals answered with 400.

@@ -51,6 +51,8 @@ type exchange struct {
 	html           bool // the client accepts an HTML error page
 	lookedUp       bool // the request was looked up in the cache first
 
+	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
+
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker
 	plan  hitPlan            // its answer
@@ -143,6 +145,10 @@ func (ex *exchange) roundTrip(w sink) {
 			ex.refused(w, err)
 			return
 		}
+	}
+	if ex.alt != nil {
+		ex.serveScheme(w)
+		return
 	}
 	if ex.mode != cacheNone {
 		ex.fetchCached(w)

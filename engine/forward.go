@@ -17,7 +17,8 @@ import (
 // request is copied into an exchange and its body, if any, collected or
 // streamed.
 func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
-	if !codec.EqualFold(r.Scheme, "http") && !codec.EqualFold(r.Scheme, "https") {
+	kind := schemeOf(r.Scheme)
+	if kind == schemeOther {
 		return cc.refuse(r, n, ErrScheme)
 	}
 	if cc.s.looped(r) {
@@ -30,6 +31,9 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	}
 	if string(r.Method) == "PURGE" {
 		return cc.purge(r, n)
+	}
+	if kind != schemeHTTP {
+		return cc.forwardScheme(r, n, buf, kind)
 	}
 	c := cc.cache()
 	lookedUp := c != nil && (string(r.Method) == "GET" || string(r.Method) == "HEAD") && !r.HasBody()

@@ -144,7 +144,7 @@ func (cc *clientConn) intercepted(r *codec.Request, n int, buf []byte) gnet.Acti
 	t = append(t, hostport...)
 	t = append(t, r.Target...)
 	ic.target = t
-	r.Target, r.Scheme, r.Host, r.Port, r.Form = t, schemeHTTP, host, portB, codec.FormAbsolute
+	r.Target, r.Scheme, r.Host, r.Port, r.Form = t, httpScheme, host, portB, codec.FormAbsolute
 	if pol.rules != nil {
 		ar := acl.Request{Method: r.Method, URL: r.Target, Host: host, Port: int(dst.Port()), Addr: dst.Addr()}
 		if v, rule := pol.rules.Decide(&ar); v == acl.Deny {
@@ -158,7 +158,7 @@ func (cc *clientConn) intercepted(r *codec.Request, n int, buf []byte) gnet.Acti
 	return cc.forward(r, n, buf)
 }
 
-var schemeHTTP = []byte("http")
+var httpScheme = []byte("http")
 
 // splitHost splits a Host value into host and port, keeping the brackets
 // of an IPv6 literal.

@@ -64,7 +64,7 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 	if s.ahead != nil {
 		s.ahead.rates.add(h, now.UnixNano())
 	}
-	if s.pf != nil && string(r.Method) == "GET" {
+	if s.pf != nil && string(r.Method) == "GET" && schemeOf(r.Scheme) == schemeHTTP {
 		s.pf.observe(cc.l, cc.remote, hs.key)
 	}
 	d := s.cache.Lookup(hs.key, r, now, hs.onHit)
@@ -115,7 +115,7 @@ func (l *loop) onHit(h cache.Hit, d cache.Decision) {
 		return
 	}
 	hs.served = true
-	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.Prefetched
+	hs.ttl, hs.age, hs.pre = h.TTL, h.Age, h.ClaimPrefetch()
 	hs.ctype = append(hs.ctype[:0], fieldValue(h.Header, "Content-Type")...)
 	p := planHit(hs.r, &h, hs.ranges)
 	var mlen int64
@@ -309,6 +309,9 @@ func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
 // a full worker pool, skips it and refresh reports false: the next hit
 // tries again.
 func (s *Server) refresh(hs *hitState, head []byte, client string, b *budget) bool {
+	if !bytes.HasPrefix(hs.key, []byte("http")) {
+		return false // ftp:// and gopher:// entries are fetched again when stale
+	}
 	f, leader := s.cache.Join(hs.key)
 	if !leader {
 		return false

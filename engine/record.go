@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"time"
@@ -45,6 +46,7 @@ func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, 
 	o := metrics.Outcome{
 		Method: view(r.Method), Status: status, Result: code, BytesIn: int64(len(r.Target)),
 		BytesOut: bytes, Client: cc.remote, User: user, Hit: hitCode(code),
+		Scheme: schemeLabel(schemeOf(r.Scheme)),
 	}
 	cc.s.stats.Record(&o)
 	w := cc.s.alog
@@ -58,7 +60,7 @@ func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, 
 		Status:      status,
 		Bytes:       bytes,
 		Method:      view(r.Method),
-		URL:         view(r.Target),
+		URL:         logTarget(r),
 		Proto:       protoOf(r.Minor),
 		User:        user,
 		Hierarchy:   accesslog.HierNone,
@@ -67,6 +69,17 @@ func (cc *clientConn) logLocal(r *codec.Request, status int, bytes int64, code, 
 		UserAgent:   view(r.Header("User-Agent")),
 	}
 	w.Log(&rec)
+}
+
+// logTarget is the request target for the log: as received, but for an
+// ftp:// target with userinfo, whose password is left out.
+func logTarget(r *codec.Request) string {
+	if len(r.Userinfo) == 0 {
+		return view(r.Target)
+	}
+	user, _, _ := bytes.Cut(r.Userinfo, []byte(":"))
+	i := bytes.Index(r.Target, []byte("://")) + 3
+	return string(r.Target[:i]) + string(user) + string(r.Target[i+len(r.Userinfo):])
 }
 
 // logNoRequest records a connection answered before a request could be
@@ -132,6 +145,9 @@ func (ex *exchange) logDone() {
 	o := metrics.Outcome{
 		Method: ex.method, Status: ex.status, Result: code, BytesIn: int64(len(ex.target)) + ex.bodyIn(),
 		BytesOut: ex.sent, Client: ex.cc.remote, User: ex.user, Hit: hitCode(code), Lookup: ex.lookedUp,
+	}
+	if ex.alt != nil {
+		o.Scheme = schemeLabel(ex.alt.kind)
 	}
 	ex.s.stats.Record(&o)
 	w := ex.s.alog

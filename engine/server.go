@@ -125,7 +125,22 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		if heuristic == 0 {
 			heuristic = -1 // 0 in the file turns heuristic freshness off
 		}
+		policy := cache.PolicyEdge
+		if cfg.Cache.Policy == config.CachePolicyLRU {
+			policy = cache.PolicyLRU
+		}
+		var rules []cache.RefreshRule
+		for i := range cfg.Cache.RefreshRules {
+			r := &cfg.Cache.RefreshRules[i]
+			re, err := r.Regexp()
+			if err != nil {
+				return nil, fmt.Errorf("cache.refresh_rules[%d].pattern: %w", i, err)
+			}
+			rules = append(rules, cache.RefreshRule{Pattern: re, Min: r.Min.Std(), Max: r.Max.Std(), Percent: r.Percent, Immutable: r.Immutable})
+		}
 		c = cache.New(cache.Options{
+			Policy:           policy,
+			RefreshRules:     rules,
 			Memory:           int64(cfg.Cache.Memory),
 			LargeMemory:      int64(cfg.Cache.LargeMemory),
 			MaxObject:        int64(cfg.Cache.MaxObject),

@@ -29,6 +29,7 @@ type settings struct {
 	idle         time.Duration
 	drain        time.Duration
 	origin       originTimeouts
+	schemes      schemeSettings
 
 	// Per client address (clients.go): connections open, workers held.
 	maxConnsPerClient   int // 0: no limit
@@ -72,6 +73,7 @@ func newSettings(cfg *config.Config) (*settings, error) {
 			firstByte: time.Duration(cfg.Timeouts.OriginFirstByte),
 			idle:      time.Duration(cfg.Timeouts.OriginIdle),
 		},
+		schemes: schemeSettings{ftp: cfg.FTP, gopher: cfg.Gopher},
 
 		maxConnsPerClient:   cfg.Limits.MaxConnectionsPerClient,
 		maxWorkersPerClient: cfg.Limits.MaxWorkersPerClient,

@@ -75,12 +75,14 @@ func TestMakeInstall(t *testing.T) {
 	})
 
 	// The installed configuration with its paths moved into DESTDIR and a
-	// temporary log directory, on free ports.
+	// temporary log directory, on free ports, with loopback destinations
+	// allowed for the test's origin.
 	logDir := t.TempDir()
 	addr, admin := freePort(t), freePort(t)
 	installed, _ := os.ReadFile(in("/etc/edgeproxy/edgeproxy.yaml"))
 	cfgText := strings.NewReplacer("/etc/edgeproxy/", in("/etc/edgeproxy")+"/", "/var/log/edgeproxy/", logDir+"/",
-		`listen: ":3128"`, "listen: "+strconv.Quote(addr)+"\nadmin: "+strconv.Quote(admin)).Replace(string(installed))
+		`listen: ":3128"`, "listen: "+strconv.Quote(addr)+"\nadmin: "+strconv.Quote(admin),
+		"\nacl:\n", "\nacl:\n  allow_local_destinations: true\n").Replace(string(installed))
 	cfg := filepath.Join(t.TempDir(), "edgeproxy.yaml")
 	if err := os.WriteFile(cfg, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)

@@ -71,13 +71,28 @@ func (l *logBuffer) String() string {
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	givenMu.Lock()
+	defer givenMu.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		// The kernel may hand a port just closed out again: never give
+		// one twice, or a listen and an admin address could collide.
+		if !given[addr] {
+			given[addr] = true
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
+
+var (
+	givenMu sync.Mutex      // protects given
+	given   map[string]bool = map[string]bool{}
+)
 
 // startProc runs the binary with a config file holding yaml (listen and
 // admin are added) and waits until it accepts connections.

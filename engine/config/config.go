@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"regexp"
 	"slices"
 
 	"edgeproxy/engine/acl"
@@ -63,6 +64,12 @@ type Config struct {
 
 	// Tunnel governs CONNECT requests.
 	Tunnel Tunnel `yaml:"tunnel"`
+
+	// FTP governs ftp:// URLs, which the proxy fetches itself.
+	FTP FTP `yaml:"ftp"`
+
+	// Gopher governs gopher:// URLs, which the proxy fetches itself.
+	Gopher Gopher `yaml:"gopher"`
 
 	// Cache sizes and tunes the response cache.
 	Cache Cache `yaml:"cache"`
@@ -306,6 +313,64 @@ func (t Tunnel) Allows(port int) bool {
 	return slices.Contains(*t.AllowedPorts, port)
 }
 
+// FTP governs ftp:// URLs (RFC 959): GET and HEAD fetch a file or list a
+// directory, PUT stores a file. Control and data connections take
+// timeouts.origin_connect to connect and timeouts.origin_idle for any wait
+// for a reply or data.
+type FTP struct {
+	// AllowedPorts lists the ports ftp:// URLs may name, each from 1 to
+	// 65535. If nil, only 21 is allowed; a non-nil pointer to an empty list
+	// refuses every ftp:// URL.
+	AllowedPorts *[]int `yaml:"allowed_ports"`
+	// Upload allows PUT to ftp:// URLs (STOR). When it is on, the rules:
+	// list decides as for any request (a rule can match method PUT and the
+	// host); when it is off, every PUT to an ftp:// URL is refused with 403.
+	// If false, uploads are refused.
+	Upload bool `yaml:"upload"`
+	// AnonymousPassword is the password sent with the user "anonymous"
+	// when the URL and the request carry no credentials. If empty,
+	// "edgeproxy@" is used.
+	AnonymousPassword string `yaml:"anonymous_password"`
+}
+
+// Allows reports whether an ftp:// URL may name port. A nil AllowedPorts
+// means the default list, [21].
+func (f FTP) Allows(port int) bool {
+	if f.AllowedPorts == nil {
+		return port == 21
+	}
+	return slices.Contains(*f.AllowedPorts, port)
+}
+
+// Gopher governs gopher:// URLs (RFC 1436). The connection takes
+// timeouts.origin_connect to connect and timeouts.origin_idle for any wait
+// for data.
+type Gopher struct {
+	// AllowedPorts lists the ports gopher:// URLs may name, each from 1 to
+	// 65535. If nil, only 70 is allowed; a non-nil pointer to an empty list
+	// refuses every gopher:// URL.
+	AllowedPorts *[]int `yaml:"allowed_ports"`
+	// MaxAge is how long a Gopher response stays fresh in the cache (sent
+	// as Cache-Control: max-age); Gopher carries no dates to derive it
+	// from. If zero, 5m is used.
+	MaxAge Duration `yaml:"max_age"`
+}
+
+// Allows reports whether a gopher:// URL may name port. A nil AllowedPorts
+// means the default list, [70].
+func (g Gopher) Allows(port int) bool {
+	if g.AllowedPorts == nil {
+		return port == 70
+	}
+	return slices.Contains(*g.AllowedPorts, port)
+}
+
+// The values of cache.policy.
+const (
+	CachePolicyEdge = "edge"
+	CachePolicyLRU  = "lru"
+)
+
 // Cache sizes and tunes the response cache.
 type Cache struct {
 	// Enabled turns caching on; with it off every request goes to the
@@ -332,6 +397,11 @@ type Cache struct {
 	HeuristicPercent *int `yaml:"heuristic_percent"`
 	// HeuristicMax caps a heuristic freshness lifetime. If zero, 24h is used.
 	HeuristicMax Duration `yaml:"heuristic_max"`
+	// Policy is the large-object tier's replacement policy: "edge"
+	// (GreedyDual with priority refs/size^0.8 and aging; a new object is
+	// stored only if it outranks everything it would evict) or "lru". If
+	// empty, "edge" is used.
+	Policy string `yaml:"policy"`
 	// Admission turns on the admission policy: once a memory tier is full, a
 	// new object displaces stored ones only if a frequency sketch says it is
 	// likely to be requested again (more requests for bigger objects), and
@@ -350,11 +420,49 @@ type Cache struct {
 	QuickAbortMin *Size `yaml:"quick_abort_min"`
 	QuickAbortMax *Size `yaml:"quick_abort_max"`
 	QuickAbortPct *int  `yaml:"quick_abort_pct"`
+
+	// RefreshRules give heuristic freshness by URL, like Squid's
+	// refresh_pattern: the first rule whose pattern matches a request's
+	// URL (scheme://host[:port]/path?query) sets the freshness of a
+	// response without an explicit expiry. If empty, HeuristicPercent and
+	// HeuristicMax apply to every URL.
+	RefreshRules []RefreshRule `yaml:"refresh_rules"`
 	// Dirs are the disk tier's directories, one per disk. Objects stored in
 	// memory are also written to disk, and objects larger than MaxObject
 	// (up to a quarter of a directory's size) go to disk only. If empty,
 	// the cache lives in memory only.
 	Dirs []CacheDir `yaml:"dirs"`
+}
+
+// RefreshRule is one entry of cache.refresh_rules.
+type RefreshRule struct {
+	// Pattern is a regular expression (Go's RE2 syntax) matched against
+	// the URL. Required.
+	Pattern string `yaml:"pattern"`
+	// IgnoreCase matches the pattern without regard to case (Squid's -i).
+	IgnoreCase bool `yaml:"ignore_case"`
+	// Min is the lifetime of a response without Last-Modified, and the
+	// least lifetime of one with it.
+	Min Duration `yaml:"min"`
+	// Percent of the time since Last-Modified is the lifetime of a
+	// response with it, from 0 to 100.
+	Percent int `yaml:"percent"`
+	// Max caps the lifetime; it must be at least Min.
+	Max Duration `yaml:"max"`
+	// Immutable makes every matching response fresh for Max, whatever
+	// its own expiry says, and makes a client's reload (no-cache,
+	// max-age=0) answer from the cache: for URLs that name one version
+	// forever, such as .deb packages.
+	Immutable bool `yaml:"immutable"`
+}
+
+// Regexp compiles the rule's pattern; Validate has checked that it does.
+func (r *RefreshRule) Regexp() (*regexp.Regexp, error) {
+	p := r.Pattern
+	if r.IgnoreCase {
+		p = "(?i)" + p
+	}
+	return regexp.Compile(p)
 }
 
 // CacheDir is one directory of the disk tier.

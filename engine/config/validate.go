@@ -121,6 +121,32 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if c.FTP.AllowedPorts == nil {
+		c.FTP.AllowedPorts = &[]int{21}
+	}
+	if c.Gopher.AllowedPorts == nil {
+		c.Gopher.AllowedPorts = &[]int{70}
+	}
+	for _, l := range []struct {
+		key   string
+		ports []int
+	}{{"ftp.allowed_ports", *c.FTP.AllowedPorts}, {"gopher.allowed_ports", *c.Gopher.AllowedPorts}} {
+		for i, p := range l.ports {
+			if p < 1 || p > 65535 {
+				return invalid(fmt.Sprintf("%s[%d]", l.key, i), "%d is not a port (1 to 65535)", p)
+			}
+		}
+	}
+	if c.FTP.AnonymousPassword == "" {
+		c.FTP.AnonymousPassword = "edgeproxy@"
+	}
+	if strings.ContainsAny(c.FTP.AnonymousPassword, "\r\n\x00") {
+		return invalid("ftp.anonymous_password", "holds a CR, LF or NUL")
+	}
+	if err := positive("gopher.max_age", &c.Gopher.MaxAge, Duration(5*time.Minute)); err != nil {
+		return err
+	}
+
 	k := &c.Cache
 	if k.Enabled == nil {
 		k.Enabled = new(true)
@@ -142,6 +168,32 @@ func (c *Config) Validate() error {
 	}
 	if k.MaxObject > k.LargeMemory {
 		return invalid("cache.max_object", "%s is larger than cache.large_memory (%s)", k.MaxObject, k.LargeMemory)
+	}
+	for i := range k.RefreshRules {
+		r := &k.RefreshRules[i]
+		key := fmt.Sprintf("cache.refresh_rules[%d]", i)
+		if r.Pattern == "" {
+			return invalid(key+".pattern", "is required")
+		}
+		if _, err := r.Regexp(); err != nil {
+			return invalid(key+".pattern", "%q is not a regular expression: %v", r.Pattern, err)
+		}
+		if r.Percent < 0 || r.Percent > 100 {
+			return invalid(key+".percent", "%d is out of range (0 to 100)", r.Percent)
+		}
+		if r.Min < 0 || r.Max < 0 {
+			return invalid(key, "min and max may not be negative")
+		}
+		if r.Max < r.Min {
+			return invalid(key+".max", "%s is less than min (%s)", r.Max, r.Min)
+		}
+	}
+	switch k.Policy {
+	case "":
+		k.Policy = CachePolicyEdge
+	case CachePolicyEdge, CachePolicyLRU:
+	default:
+		return invalid("cache.policy", "%q is not a policy (edge or lru)", k.Policy)
 	}
 	if k.HeuristicPercent == nil {
 		k.HeuristicPercent = new(10)

@@ -17,6 +17,7 @@ var builtin = map[string]bool{
 	"edgeproxy_cache_lookups_total":           true,
 	"edgeproxy_build_info":                    true,
 	"edgeproxy_prefetch_requests_total":       true,
+	"edgeproxy_scheme_requests_total":         true,
 	"edgeproxy_origin_latency_seconds":        true,
 	"edgeproxy_origin_latency_seconds_bucket": true,
 	"edgeproxy_origin_latency_seconds_sum":    true,

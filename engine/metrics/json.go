@@ -12,7 +12,8 @@ import (
 //
 //	{"requests": 12, "requests_by": [{"method": "GET", "status": 200,
 //	 "result": "TCP_HIT", "count": 9}, ...], "cache_hits": 9,
-//	 "prefetch_requests": 0, "bytes_in": 1200, "bytes_out": 51000,
+//	 "prefetch_requests": 0, "requests_by_scheme": {"http": 12, "ftp": 0,
+//	 "gopher": 0}, "bytes_in": 1200, "bytes_out": 51000,
 //	 "origin_latency_seconds": {"count": 3, "sum": 0.31,
 //	   "buckets": [{"le": "0.001", "count": 0}, ..., {"le": "+Inf", "count": 3}]},
 //	 "client_connections": 4, "origin_fetches_in_flight": 1, "tunnels": 0,
@@ -64,8 +65,11 @@ func (r *Registry) WriteJSON(w io.Writer, extra map[string]any) error {
 		"requests_by":       rows,
 		"cache_hits":        c.hits,
 		"prefetch_requests": c.prefetch,
-		"bytes_in":          c.bytesIn,
-		"bytes_out":         c.bytesOut,
+		"requests_by_scheme": map[string]int64{
+			Schemes[0]: c.schemes[0], Schemes[1]: c.schemes[1], Schemes[2]: c.schemes[2],
+		},
+		"bytes_in":  c.bytesIn,
+		"bytes_out": c.bytesOut,
 		"origin_latency_seconds": map[string]any{
 			"count": cum, "sum": c.originSum, "buckets": buckets,
 		},

@@ -18,6 +18,7 @@ import (
 //	edgeproxy_cache_hits_total                      counter
 //	edgeproxy_cache_lookups_total{result="hit"|"miss"} counter
 //	edgeproxy_prefetch_requests_total               counter
+//	edgeproxy_scheme_requests_total{scheme}         counter, http, ftp or gopher
 //	edgeproxy_origin_latency_seconds                histogram, 1 ms to 30 s
 //	edgeproxy_client_connections                    gauge
 //	edgeproxy_origin_fetches_in_flight              gauge
@@ -58,6 +59,13 @@ func (r *Registry) WritePrometheus(w io.Writer) error {
 	b = append(b, "edgeproxy_cache_lookups_total{result=\"miss\"} "...)
 	b = appendInt(b, max(c.lookups-c.hits, 0))
 	b = appendScalar(b, "edgeproxy_prefetch_requests_total", "Requests made by the prefetcher, not counted elsewhere.", "counter", c.prefetch)
+	b = appendHead(b, "edgeproxy_scheme_requests_total", "Requests completed, by URL scheme: ftp, gopher, and http for the rest (https and CONNECT included).", "counter")
+	for i, name := range Schemes {
+		b = append(b, "edgeproxy_scheme_requests_total{scheme=\""...)
+		b = append(b, name...)
+		b = append(b, "\"} "...)
+		b = appendInt(b, c.schemes[i])
+	}
 
 	b = appendHistogram(b, c)
 

@@ -47,6 +47,7 @@ type shard struct {
 	hits      int64               // requests served from the cache
 	lookups   int64               // requests looked up in the cache
 	prefetch  int64               // requests made by the prefetcher
+	schemes   [nSchemes]int64     // requests by URL scheme
 	origin    [nBuckets + 1]int64 // origin latencies per bucket, last is +Inf
 	originSum float64             // sum of origin latencies, seconds
 	_         [64]byte            // keeps neighbouring shards off this cache line
@@ -80,6 +81,9 @@ type Outcome struct {
 	// source of edgeproxy_cache_hits_total and of the hits in
 	// edgeproxy_cache_lookups_total.
 	Hit bool
+	// Scheme is the URL scheme of the request: "ftp" or "gopher" count
+	// as such, anything else ("", "http", "https", CONNECT) as "http".
+	Scheme string
 	// Lookup reports that the request was looked up in the cache, whether
 	// or not it was answered from it; a Hit counts as a lookup anyway.
 	Lookup bool
@@ -125,6 +129,7 @@ func (r *Registry) Record(o *Outcome) {
 			s.reqs = grow(s.reqs, 8)
 		}
 		s.reqs[i]++
+		s.schemes[schemeIndex(o.Scheme)]++
 		s.bytesIn += max(o.BytesIn, 0)
 		s.bytesOut += max(o.BytesOut, 0)
 		if o.Hit {
@@ -201,8 +206,25 @@ type counters struct {
 	hits      int64
 	lookups   int64
 	prefetch  int64
+	schemes   [nSchemes]int64
 	origin    [nBuckets + 1]int64
 	originSum float64
+}
+
+// Schemes are the labels of edgeproxy_scheme_requests_total, by index.
+var Schemes = [nSchemes]string{"http", "ftp", "gopher"}
+
+const nSchemes = 3
+
+// schemeIndex is the index in Schemes of a request's scheme.
+func schemeIndex(s string) int {
+	switch s {
+	case "ftp":
+		return 1
+	case "gopher":
+		return 2
+	}
+	return 0
 }
 
 // sum adds up the shards, locking one at a time.
@@ -220,6 +242,9 @@ func (r *Registry) sum() *counters {
 		c.hits += s.hits
 		c.lookups += s.lookups
 		c.prefetch += s.prefetch
+		for j, n := range s.schemes {
+			c.schemes[j] += n
+		}
 		for j, n := range s.origin {
 			c.origin[j] += n
 		}

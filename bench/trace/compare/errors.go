@@ -12,6 +12,9 @@ var (
 	// exited before it did.
 	errNotReady = errors.New("compare: proxy did not start")
 
+	// errSizes means -sizes is not a list of percentages.
+	errSizes = errors.New("compare: -sizes wants percentages between 0 and 100")
+
 	// errReplayOutput means replay printed no result that could be read.
 	errReplayOutput = errors.New("compare: unreadable replay output")
 )

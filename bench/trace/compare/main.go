@@ -40,6 +40,9 @@ type options struct {
 	keep        bool   // keep the work directory
 	accessLogs  bool   // proxies write access logs into the work directory
 	cache       cacheSizes
+	sizes       string // with -log: cache sizes, percent of distinct bytes
+	serial      bool   // replay serially
+	jsonOut     string // write the sweep's figures as JSON here
 }
 
 func main() {
@@ -57,7 +60,14 @@ func main() {
 	flag.StringVar(&o.cache.Memory, "memory", "16MiB", "cache.memory of every proxy (tier S)")
 	flag.StringVar(&o.cache.LargeMemory, "large-memory", "64MiB", "cache.large_memory of every proxy (tier L)")
 	flag.StringVar(&o.cache.MaxObject, "max-object", "64MiB", "cache.max_object of every proxy")
+	flag.StringVar(&o.sizes, "sizes", "", "with -log: cache sizes in percent of the log's distinct bytes (e.g. 1,5,10): print issue 17's table, simulated policies included")
+	flag.BoolVar(&o.serial, "serial", false, "replay serially, in log order (deterministic without prefetching); -sizes implies it")
+	flag.StringVar(&o.jsonOut, "json", "", "with -sizes: write every figure as JSON to this file")
+	threshold := flag.Float64("prefetch-threshold", 0, "prefetch.threshold of variants with prefetching (0: 0.3)")
 	flag.Parse()
+	if *threshold > 0 {
+		setPrefetchThreshold(*threshold)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -101,6 +111,15 @@ func run(ctx context.Context, o options) error {
 		if tr.Path, err = generate(ctx, bins.gen, dir, tr); err != nil {
 			return err
 		}
+	}
+
+	if o.sizes != "" && o.log != "" {
+		pcts, err := parsePercents(o.sizes)
+		if err != nil {
+			return err
+		}
+		o.serial = true
+		return sweep(ctx, o, bins, dir, vs, pcts)
 	}
 
 	var outs []outcome

@@ -61,6 +61,9 @@ func generate(ctx context.Context, gen, dir string, t traceInfo) (string, error)
 // replayResult holds the fields of replay's -json output the report uses.
 type replayResult struct {
 	Lines               int     `json:"log_lines"`
+	Mismatched          int64   `json:"size_mismatched"`
+	OriginRequests      int64   `json:"origin_requests"`
+	PrefetchBytes       int64   `json:"prefetch_bytes"`
 	Clients             int     `json:"clients"`
 	Seconds             float64 `json:"seconds"`
 	Requests            int64   `json:"requests"`
@@ -92,7 +95,7 @@ func runVariant(ctx context.Context, b binaries, dir, path string, v variant, o 
 		return out, err
 	}
 	defer p.stop()
-	res, err := replay(ctx, b.replay, path, p.addr, o.concurrency)
+	res, err := replay(ctx, b.replay, path, p.addr, o.concurrency, o.serial)
 	if err != nil {
 		return out, err
 	}
@@ -106,10 +109,14 @@ func runVariant(ctx context.Context, b binaries, dir, path string, v variant, o 
 // replay runs the replay binary against the proxy at addr. A replay whose
 // requests partly failed exits with status 1 but still prints its result;
 // the failures are then in Errors.
-func replay(ctx context.Context, bin, path, addr string, concurrency int) (*replayResult, error) {
+func replay(ctx context.Context, bin, path, addr string, concurrency int, serial bool) (*replayResult, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "-log", path, "-proxy", addr, "-bind-clients", "-json",
-		"-concurrency", strconv.Itoa(concurrency))
+	args := []string{"-log", path, "-proxy", addr, "-bind-clients", "-json", "-concurrency", strconv.Itoa(concurrency)}
+	if serial {
+		// The sweep replays exactly what the simulator reads.
+		args = append(args, "-serial", "-largest")
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
 	if err := ctx.Err(); err != nil {

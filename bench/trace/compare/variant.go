@@ -10,17 +10,20 @@ import (
 // only in admission and prefetching; everything else is the same.
 type variant struct {
 	Name      string
-	Admission bool // cache.admission
-	Prefetch  bool // prefetch.enabled
+	Policy    string // cache.policy
+	Admission bool   // cache.admission
+	Prefetch  bool   // prefetch.enabled
 }
 
 // variants are the configurations -configs may name. "lru" is the baseline
 // the byte hit ratios are divided by.
 var variants = []variant{
-	{Name: "lru"},
-	{Name: "admission", Admission: true},
-	{Name: "admission+prefetch", Admission: true, Prefetch: true},
-	{Name: "lru+prefetch", Prefetch: true},
+	{Name: "lru", Policy: "lru"},
+	{Name: "admission", Policy: "lru", Admission: true},
+	{Name: "admission+prefetch", Policy: "lru", Admission: true, Prefetch: true},
+	{Name: "lru+prefetch", Policy: "lru", Prefetch: true},
+	{Name: "edge", Policy: "edge", Admission: true},
+	{Name: "edge+prefetch", Policy: "edge", Admission: true, Prefetch: true},
 }
 
 // baseline is the name of the variant the others are compared with.
@@ -70,7 +73,12 @@ type cacheSizes struct {
 // prefetchSettings is the prefetch block of a variant with prefetching:
 // the defaults of the example config, except a budget wide enough that a
 // replay running as fast as the proxy answers is not starved by it.
-const prefetchSettings = "{enabled: true, window: 16, threshold: 0.3, min_count: 2, max_bandwidth: 50MiB, max_concurrent: 8, max_load: 0.9}"
+var prefetchSettings = "{enabled: true, window: 16, threshold: 0.3, min_count: 2, max_bandwidth: 50MiB, max_concurrent: 8, max_load: 0.9}"
+
+// setPrefetchThreshold replaces the threshold of prefetchSettings.
+func setPrefetchThreshold(th float64) {
+	prefetchSettings = strings.Replace(prefetchSettings, "threshold: 0.3", "threshold: "+strconv.FormatFloat(th, 'g', -1, 64), 1)
+}
 
 // proxyConfig renders the YAML configuration of v. The access log goes to
 // accessLog, or nowhere if it is ""; refresh-ahead is off (so that only
@@ -86,8 +94,8 @@ func proxyConfig(v variant, c cacheSizes, listen, admin, accessLog string) strin
 	fmt.Fprintf(&b, "log: {format: squid, path: %s}\n", strconv.Quote(accessLog))
 	b.WriteString("timeouts: {drain: 2s}\n")
 	b.WriteString("acl: {allow_local_destinations: true}\n") // the replay origin is on loopback
-	fmt.Fprintf(&b, "cache: {memory: %s, large_memory: %s, max_object: %s, admission: %t}\n",
-		c.Memory, c.LargeMemory, c.MaxObject, v.Admission)
+	fmt.Fprintf(&b, "cache: {memory: %s, large_memory: %s, max_object: %s, policy: %s, admission: %t}\n",
+		c.Memory, c.LargeMemory, c.MaxObject, v.Policy, v.Admission)
 	b.WriteString("refresh_ahead: {enabled: false}\n")
 	if v.Prefetch {
 		fmt.Fprintf(&b, "prefetch: %s\n", prefetchSettings)

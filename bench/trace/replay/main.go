@@ -39,7 +39,11 @@ func main() {
 	flag.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one request")
 	flag.DurationVar(&c.Settle, "settle", time.Second, "wait after the last response for prefetches still in flight")
 	flag.BoolVar(&c.BindClients, "bind-clients", false, "connect each logged client from its own 127.1.x.y address")
+	flag.BoolVar(&c.Serial, "serial", false, "send every request in log order, one at a time (deterministic)")
+	flag.BoolVar(&c.Largest, "largest", false, "replay as the simulator reads the log: every 200 and 304 a 200 of the URL's largest size, other lines left out")
+	flag.Float64Var(&c.Speed, "speed", 0, "replay on the log's time scale compressed by this factor (0: as fast as the proxy answers)")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
+	out := flag.String("out", "", "also write the result as JSON to this file")
 	flag.Parse()
 
 	if c.Log == "" {
@@ -48,6 +52,12 @@ func main() {
 	res, err := Run(c)
 	if err != nil {
 		log.Fatalf("replay: %v", err)
+	}
+	if *out != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			log.Fatalf("replay: %v", err)
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)

@@ -31,22 +31,33 @@ func newStandIn(rules map[string]string) *standIn {
 }
 
 func (p *standIn) fetch(u string, prefetch bool) ([]byte, error) {
+	status, body, err := p.fetchStatus(u, prefetch, nil)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("origin: %d", status)
+	}
+	return body, err
+}
+
+// fetchStatus fetches u with the given request fields and returns the
+// status and body, whatever the status.
+func (p *standIn) fetchStatus(u string, prefetch bool, fields http.Header) (int, []byte, error) {
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	if prefetch {
 		req.Header.Set(PrefetchHeader, "1")
 	}
+	for k, v := range fields {
+		req.Header[k] = v
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("origin: %s", resp.Status)
-	}
-	return io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }
 
 func (p *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -65,9 +76,20 @@ func (p *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(body)
 		return
 	}
-	body, err := p.fetch(u, false)
+	fields := http.Header{}
+	for _, k := range []string{"If-Modified-Since", "Range"} {
+		if v := r.Header.Get(k); v != "" {
+			fields.Set(k, v)
+		}
+	}
+	status, body, err := p.fetchStatus(u, false, fields)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+		w.Write(body)
 		return
 	}
 	p.mu.Lock()
@@ -247,9 +269,73 @@ func TestOriginPath(t *testing.T) {
 		{"https://example.com/x", "/example.com/x"},
 		{"/local/path", "/local/path"},
 		{"odd", "/odd"},
+		{"http://h/a?", "/h/a?"},
+		{"http://h/p#frag", "/h/p%23frag"},
+		{"http://h/a b\"c", "/h/a%20b%22c"},
 	} {
 		if got := originPath(tc.in); got != tc.want {
 			t.Errorf("originPath(%q): got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Issue 17: the replay answers what the log says at each moment: logged
+// statuses other than 200 (a 404, a 304 replayed as a conditional
+// request), a URL whose size changes, and URLs with "#" or a bare "?",
+// which reach the origin byte for byte.
+func TestReplayKeepsLoggedStatusAndSize(t *testing.T) {
+	line := func(ms int, status int, size int, url string) string {
+		return fmt.Sprintf("1767225600.%03d 1 10.0.0.1 TCP_MISS/%d %d GET %s - HIER_DIRECT/h -", ms, status, size, url)
+	}
+	log := writeLog(t,
+		line(1, 200, 100, "http://h/a?"),
+		line(2, 200, 50, "http://h/b#frag"),
+		line(3, 404, 30, "http://h/c"),
+		line(4, 200, 100, "http://h/a?"),    // hit
+		line(5, 200, 50, "http://h/b#frag"), // hit
+		line(6, 200, 10, "http://h/d"),
+		line(7, 304, 10, "http://h/d"),  // conditional: the stand-in answers its stored 200, a hit
+		line(8, 200, 20, "http://h/d"),  // a new version; the stand-in still holds the old one
+		line(9, 200, 100, "http://h/a"), // not the same URI as /a?
+	)
+	proxy := httptest.NewServer(newStandIn(nil))
+	defer proxy.Close()
+	res, err := Run(Config{Log: log, Proxy: proxy.Listener.Addr().String(), Serial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || res.OriginNotFound != 0 {
+		t.Fatalf("got %d errors (%s), %d origin 404s for unknown URIs, want none", res.Errors, res.FirstError, res.OriginNotFound)
+	}
+	if res.Requests != 9 || res.Hits != 4 || res.Mismatched != 1 || res.OriginRequests != 5 {
+		t.Errorf("got %d requests, %d hits, %d size mismatches, %d origin requests; want 9, 4, 1, 5", res.Requests, res.Hits, res.Mismatched, res.OriginRequests)
+	}
+	// 100+50+30+100+50+10+10 (the 304 counts the object)+10 (old version)+100
+	if res.Bytes != 460 || res.HitBytes != 170 {
+		t.Errorf("got %d bytes, %d hit bytes; want 460, 170", res.Bytes, res.HitBytes)
+	}
+}
+
+// Issue 17: serial replays of the same log give the same figures.
+func TestReplaySerialIsDeterministic(t *testing.T) {
+	var lines []string
+	for i := range 300 {
+		lines = append(lines, squidLine(i%1000, fmt.Sprintf("10.0.0.%d", i%9), fmt.Sprintf("http://h/o%d", (i*i)%37), 10+i%37))
+	}
+	log := writeLog(t, lines...)
+	var first *Result
+	for range 3 {
+		proxy := httptest.NewServer(newStandIn(nil))
+		res, err := Run(Config{Log: log, Proxy: proxy.Listener.Addr().String(), Serial: true, Concurrency: 8})
+		proxy.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Seconds = 0
+		if first == nil {
+			first = res
+		} else if *res != *first {
+			t.Fatalf("got %+v, want %+v", *res, *first)
 		}
 	}
 }

@@ -15,7 +15,10 @@ type Result struct {
 	Clients   int     `json:"clients"`
 	Seconds   float64 `json:"seconds"`
 
+	Serial       bool    `json:"serial"`
+	Speed        float64 `json:"speed"`
 	Requests     int64   `json:"requests"`
+	Mismatched   int64   `json:"size_mismatched"` // answers whose size was not the logged one: an older stored version
 	Errors       int64   `json:"errors"`
 	FirstError   string  `json:"first_error,omitempty"`
 	Hits         int64   `json:"hits"`
@@ -29,7 +32,7 @@ type Result struct {
 	OriginNotFound int64 `json:"origin_not_found"`
 
 	Prefetches          int64   `json:"prefetches"`
-	PrefetchUseful      int64   `json:"prefetch_useful"` // a client asked for the URL afterwards
+	PrefetchUseful      int64   `json:"prefetch_useful"` // used before evicted: the next client request for the URL was a hit
 	PrefetchPrecision   float64 `json:"prefetch_precision"`
 	PrefetchBytes       int64   `json:"prefetch_bytes"`
 	WastedPrefetchBytes int64   `json:"wasted_prefetch_bytes"`
@@ -39,9 +42,12 @@ type Result struct {
 func (r *replayer) result(o *origin, t *trace) *Result {
 	res := &Result{
 		Format:         t.format,
-		Lines:          t.read.Lines,
-		Malformed:      t.read.Malformed,
-		Skipped:        t.read.Skipped,
+		Lines:          t.lines,
+		Malformed:      t.malformed,
+		Skipped:        t.skipped,
+		Serial:         r.cfg.Serial,
+		Speed:          r.cfg.Speed,
+		Mismatched:     r.mismatched.Load(),
 		Clients:        len(t.clients),
 		Requests:       r.requests.Load(),
 		Errors:         r.errs.Load(),
@@ -58,17 +64,15 @@ func (r *replayer) result(o *origin, t *trace) *Result {
 	res.HitRatio = ratio(res.Hits, res.Requests)
 	res.ByteHitRatio = ratio(res.HitBytes, res.Bytes)
 	o.mu.Lock()
-	r.mu.Lock()
 	for _, p := range o.prefetches {
 		res.Prefetches++
 		res.PrefetchBytes += p.bytes
-		if r.last[p.path] > p.seq {
+		if p.useful {
 			res.PrefetchUseful++
 		} else {
 			res.WastedPrefetchBytes += p.bytes
 		}
 	}
-	r.mu.Unlock()
 	o.mu.Unlock()
 	res.PrefetchPrecision = ratio(res.PrefetchUseful, res.Prefetches)
 	return res
@@ -85,7 +89,7 @@ func ratio(a, b int64) float64 {
 func (res *Result) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "log\t%s, %d lines, %d malformed, %d other methods, %d clients\n", res.Format, res.Lines, res.Malformed, res.Skipped, res.Clients)
-	fmt.Fprintf(tw, "requests\t%d in %.1f s (%d errors)\n", res.Requests, res.Seconds, res.Errors)
+	fmt.Fprintf(tw, "requests\t%d in %.1f s (%d errors, %d answered with another size than logged)\n", res.Requests, res.Seconds, res.Errors, res.Mismatched)
 	fmt.Fprintf(tw, "hit ratio\t%.4f (%d hits)\n", res.HitRatio, res.Hits)
 	fmt.Fprintf(tw, "byte hit ratio\t%.4f (%d of %d bytes)\n", res.ByteHitRatio, res.HitBytes, res.Bytes)
 	fmt.Fprintf(tw, "uplink\t%d bytes in %d origin requests\n", res.UplinkBytes, res.OriginRequests)

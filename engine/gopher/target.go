@@ -1,0 +1,184 @@
+package gopher
+
+import (
+	"mime"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Target is a gopher:// URL taken apart (RFC 4266 §2):
+// gopher://host[:port]/<type><selector>, and for type 7 "?" and the search.
+type Target struct {
+	Host      string // as written, brackets kept for an IPv6 literal
+	Port      int
+	Type      byte
+	Selector  string // decoded
+	Search    string // decoded; type 7 only
+	HasSearch bool
+}
+
+// ParseURL builds a Target from the parts of a gopher:// request target:
+// host, port (empty for 70) and the raw path. An empty path is the
+// server's root menu.
+func ParseURL(host, port, rawPath []byte) (*Target, error) {
+	t := &Target{Host: string(host), Port: 70, Type: '1'}
+	if len(port) > 0 {
+		p, err := strconv.Atoi(string(port))
+		if err != nil {
+			return nil, ErrSelector
+		}
+		t.Port = p
+	}
+	p := strings.TrimPrefix(string(rawPath), "/")
+	if p == "" {
+		return t, nil
+	}
+	t.Type = p[0]
+	sel := p[1:]
+	switch t.Type {
+	case '2', '8', 'T', 'i', '3':
+		return nil, ErrType
+	case '7':
+		if s, q, ok := strings.Cut(sel, "?"); ok {
+			sel, t.HasSearch = s, true
+			var err error
+			if t.Search, err = search(q); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var err error
+	if t.Selector, err = unescape(sel, false); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// search decodes a type-7 query: the raw search string a Gopher client
+// sends, or the q field of the form this package renders.
+func search(q string) (string, error) {
+	if v, ok := strings.CutPrefix(q, "q="); ok {
+		return unescape(v, true)
+	}
+	return unescape(q, false)
+}
+
+// Addr is the address to connect to, host:port.
+func (t *Target) Addr() string {
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]"), strconv.Itoa(t.Port))
+}
+
+// Request is the line sent to the server (RFC 1436 §2): the selector, a
+// TAB and the search for a search, then CRLF.
+func (t *Target) Request() string {
+	if t.HasSearch {
+		return t.Selector + "\t" + t.Search + "\r\n"
+	}
+	return t.Selector + "\r\n"
+}
+
+// Menu reports whether the answer is a menu, rendered as HTML.
+func (t *Target) Menu() bool { return t.Type == '1' || t.Type == '7' && t.HasSearch }
+
+// ContentType is the type of the response body by item type; images, sound
+// and documents go by the selector's extension when it names one.
+func (t *Target) ContentType() string {
+	switch t.Type {
+	case '0':
+		return "text/plain"
+	case '1', '7':
+		return "text/html; charset=utf-8"
+	case '4':
+		return "application/mac-binhex40"
+	case '6':
+		return "text/x-uuencode"
+	case 'g':
+		return "image/gif"
+	case 'p':
+		return "image/png"
+	case 'h':
+		return "text/html"
+	case 'I', 's', 'd', ';':
+		if ct := mime.TypeByExtension(path.Ext(t.Selector)); ct != "" {
+			return ct
+		}
+	}
+	return "application/octet-stream"
+}
+
+// unescape percent-decodes s ('+' as a space too when form is set) and
+// refuses CR, LF, TAB and NUL.
+func unescape(s string, form bool) (string, error) {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(s) {
+				return "", ErrSelector
+			}
+			h, ok1 := unhex(s[i+1])
+			l, ok2 := unhex(s[i+2])
+			if !ok1 || !ok2 {
+				return "", ErrSelector
+			}
+			c = h<<4 | l
+			i += 2
+		case c == '+' && form:
+			c = ' '
+		}
+		if c == '\r' || c == '\n' || c == '\t' || c == 0 {
+			return "", ErrSelector
+		}
+		b = append(b, c)
+	}
+	return string(b), nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// escape percent-encodes a selector for a URL path: everything but RFC
+// 3986's unreserved bytes, '/' and a few sub-delims.
+func escape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~/!$()*,=:@", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// URL is the gopher:// URL of an item.
+func URL(host string, port int, typ byte, selector string) string {
+	var b strings.Builder
+	b.WriteString("gopher://")
+	b.WriteString(strings.ToLower(host))
+	if port != 70 {
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(port))
+	}
+	b.WriteByte('/')
+	b.WriteByte(typ)
+	b.WriteString(escape(selector))
+	return b.String()
+}
