@@ -298,6 +298,17 @@ func (lab *netnsLab) curlFrom(t *testing.T, args ...string) (string, error) {
 	return string(out), err
 }
 
+// originCount waits until the origin has printed at least want REQ lines
+// with every part (its output reaches the test through a pipe, possibly
+// after curl has the answer), then returns how many it printed.
+func (lab *netnsLab) originCount(t *testing.T, want int, parts ...string) int {
+	t.Helper()
+	for i := 0; i < 200 && lab.originRequests(parts...) < want; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return lab.originRequests(parts...)
+}
+
 // originRequests counts the origin's REQ lines containing every part.
 func (lab *netnsLab) originRequests(parts ...string) int {
 	n := 0
@@ -365,7 +376,7 @@ rules:
 				t.Fatalf("request %d: got %q, want an answer from 198.51.100.2 with X-Cache: %s", i+1, out, want)
 			}
 		}
-		if got := lab.originRequests("origin.test /obj"); got != 1 {
+		if got := lab.originCount(t, 1, "origin.test /obj"); got != 1 {
 			t.Errorf("origin saw %d requests for /obj, want 1", got)
 		}
 		lab.accessLogHas(t, "http://origin.test/obj", "TCP_MEM_HIT")
@@ -384,7 +395,7 @@ rules:
 				t.Fatalf("forged request %d: got %q, want the answer of 198.51.100.3, not from the cache", i+1, out)
 			}
 		}
-		if got := lab.originRequests("198.51.100.3:80", "origin.test /obj"); got != 2 {
+		if got := lab.originCount(t, 2, "198.51.100.3:80", "origin.test /obj"); got != 2 {
 			t.Errorf("198.51.100.3 saw %d forged requests, want 2 (never cached)", got)
 		}
 		// Nor does a forged unsafe method invalidate the stored object.
@@ -396,7 +407,7 @@ rules:
 		if err != nil || !strings.Contains(out, "served by 198.51.100.2:80") || !strings.Contains(out, "X-Cache: HIT") {
 			t.Fatalf("after the forgery: got %q, %v; want the cached answer of 198.51.100.2", out, err)
 		}
-		if got := lab.originRequests("198.51.100.2:80", "origin.test /obj"); got != 1 {
+		if got := lab.originCount(t, 1, "198.51.100.2:80", "origin.test /obj"); got != 1 {
 			t.Errorf("198.51.100.2 saw %d requests for /obj, want 1", got)
 		}
 	})
@@ -421,9 +432,9 @@ rules:
 		if err != nil || !strings.Contains(out, "served by 198.51.100.2:443") {
 			t.Fatalf("got %q, %v; want the TLS origin's answer", out, err)
 		}
-		if !strings.Contains(lab.originLog.String(), "TLS 198.51.100.1:") {
-			t.Errorf("the TLS origin saw no handshake from the gateway:\n%s", lab.originLog.String())
-		}
+		nsWaitFor(t, "the TLS origin's handshake from the gateway", func() bool {
+			return strings.Contains(lab.originLog.String(), "TLS 198.51.100.1:")
+		})
 		lab.accessLogHas(t, "CONNECT secure.test:443", "TCP_TUNNEL", "198.51.100.2")
 	})
 
@@ -451,7 +462,7 @@ rules:
 		if err != nil || !strings.Contains(out, "served by 198.51.100.2:8080 to 192.0.2.2:") {
 			t.Fatalf("got %q, %v; want an answer served to 192.0.2.2", out, err)
 		}
-		if got := lab.originRequests("198.51.100.2:8080 192.0.2.2:", "origin.test:8080 /who"); got != 1 {
+		if got := lab.originCount(t, 1, "198.51.100.2:8080 192.0.2.2:", "origin.test:8080 /who"); got != 1 {
 			t.Errorf("origin saw %d requests from 192.0.2.2, want 1", got)
 		}
 	})
@@ -461,9 +472,9 @@ rules:
 		if err != nil || !strings.Contains(out, "served by 198.51.100.2:8443 to 192.0.2.2:") {
 			t.Fatalf("got %q, %v; want the TLS origin's answer, served to 192.0.2.2", out, err)
 		}
-		if !strings.Contains(lab.originLog.String(), "TLS 192.0.2.2:") {
-			t.Errorf("the TLS origin saw no handshake from the client's address:\n%s", lab.originLog.String())
-		}
+		nsWaitFor(t, "the TLS origin's handshake from the client's address", func() bool {
+			return strings.Contains(lab.originLog.String(), "TLS 192.0.2.2:")
+		})
 		lab.accessLogHas(t, "CONNECT secure.test:8443", "TCP_TUNNEL")
 	})
 }
