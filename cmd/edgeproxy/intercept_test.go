@@ -467,6 +467,15 @@ rules:
 		}
 	})
 
+	t.Run("tproxy: an uncacheable request leaves from the client's address too", func(t *testing.T) {
+		// A forged Host makes the request uncacheable: it still goes to the
+		// address the client connected to, from the client's address.
+		out, err := lab.curlFrom(t, "-H", "Host: origin.test:8080", "http://198.51.100.3:8080/forged")
+		if err != nil || !strings.Contains(out, "served by 198.51.100.3:8080 to 192.0.2.2:") {
+			t.Fatalf("got %q, %v; want the answer of 198.51.100.3 served to 192.0.2.2", out, err)
+		}
+	})
+
 	t.Run("tproxy: a TLS origin sees the client's address", func(t *testing.T) {
 		out, err := lab.curlFrom(t, "-k", "--resolve", "secure.test:8443:198.51.100.2", "https://secure.test:8443/tls")
 		if err != nil || !strings.Contains(out, "served by 198.51.100.2:8443 to 192.0.2.2:") {
