@@ -144,7 +144,7 @@ func (ex *exchange) fetchCached(w sink) {
 		ex.req.Header.Del("If-Modified-Since")
 		ex.mode = cacheNone
 		resp.Reset()
-		err := ex.s.client.Do(ex.req, resp)
+		err := ex.do(resp)
 		resp.Header.SetNoDefaultContentType(true)
 		if err != nil {
 			ex.replyError(w, err)
