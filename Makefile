@@ -12,9 +12,11 @@ FUZZTIME ?= 30s
 # Debian packages the end-to-end tests drive: curl as a client, goaccess
 # and calamaris to read the access log, prometheus for promtool to check
 # /metrics, htpasswd (apache2-utils) to write every hash it knows, logrotate
-# and systemd-analyze (systemd) on what make install puts in place; wget and
-# lynx as ftp_proxy/gopher_proxy clients, pyftpdlib as the FTP server.
-TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd wget lynx python3-pyftpdlib
+# and systemd-analyze (systemd) on what make install puts in place, node to
+# run PAC files; wget and lynx as ftp_proxy/gopher_proxy clients, pyftpdlib
+# as the FTP server; nft (nftables) and ip (iproute2) to build the
+# interception tests' network namespaces.
+TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs wget lynx python3-pyftpdlib nftables iproute2
 
 # make install puts the program under PREFIX and its configuration under
 # SYSCONFDIR; DESTDIR stages the whole tree elsewhere (for a package).

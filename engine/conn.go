@@ -43,6 +43,9 @@ type clientConn struct {
 	recheck    bool // admission left a dst rule to decide on the resolved address
 
 	drain drainWait // stDrain: the backlog being waited on
+
+	icpt  *interception // an intercepted connection; nil on a forward listener
+	route route         // where the current intercepted request goes
 }
 
 // attach binds cc to a gnet connection on loop l: at open, and when a
@@ -104,6 +107,11 @@ func (cc *clientConn) onTraffic() gnet.Action {
 			cc.backlogged()
 			return gnet.None
 		}
+		if cc.icpt != nil && !cc.icpt.sniffed {
+			if act, done := cc.sniff(buf); done {
+				return act
+			}
+		}
 		n, err := cc.parser.Parse(buf, r, &cc.s.set.limits)
 		if err == codec.ErrNeedMore {
 			if cc.state != stHead {
@@ -128,6 +136,9 @@ func (cc *clientConn) onTraffic() gnet.Action {
 // handle routes one parsed request by the form of its target, after the
 // proxy's admission checks for those it forwards.
 func (cc *clientConn) handle(r *codec.Request, n int, buf []byte) gnet.Action {
+	if cc.icpt != nil {
+		return cc.intercepted(r, n, buf)
+	}
 	if r.Form == codec.FormOrigin || r.Form == codec.FormAsterisk {
 		return cc.local(r, n)
 	}

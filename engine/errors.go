@@ -41,6 +41,10 @@ var (
 	// ErrScheme means an absolute-form target whose scheme is none of http,
 	// https, ftp and gopher.
 	ErrScheme = errors.New("engine: unsupported URL scheme")
+	// ErrInterceptForm means a request on an intercept or tproxy listener
+	// that is not in origin form: an intercepted client talks to the
+	// origin, never to a proxy (issue 15).
+	ErrInterceptForm = errors.New("engine: intercepted request not in origin form")
 	// ErrSchemePort means an ftp:// or gopher:// URL naming a port outside
 	// ftp.allowed_ports or gopher.allowed_ports.
 	ErrSchemePort = errors.New("engine: port not allowed for this URL scheme")
@@ -123,6 +127,8 @@ func statusFor(err error) (int, string) {
 		return 503, "the proxy is at its limit of connections to this origin"
 	case errors.Is(err, ErrForwardLoop):
 		return 508, "forwarding loop: this request has already passed through this proxy"
+	case errors.Is(err, ErrInterceptForm):
+		return 400, "this port receives intercepted traffic: send origin-form requests (GET /path) with a Host field"
 	case errors.Is(err, ErrScheme):
 		return 400, "unsupported URL scheme: only http, https, ftp and gopher can be forwarded"
 	case errors.Is(err, ErrSchemePort):

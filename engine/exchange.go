@@ -36,6 +36,7 @@ type exchange struct {
 
 	cacheState
 	recheck *recheck // a dst rule to decide on the resolved address, or nil
+	route   route    // an intercepted request's original destination
 	bg      uint8    // bgNone, or the kind of background fetch
 	// For the access log: what was sent, and how it was answered.
 	status int
@@ -165,7 +166,7 @@ func (ex *exchange) roundTrip(w sink) {
 	defer fasthttp.ReleaseResponse(resp)
 	began := time.Now()
 	ex.s.stats.OriginConns().Add(1)
-	err := ex.s.client.Do(ex.req, resp)
+	err := ex.do(resp)
 	ex.s.stats.OriginConns().Add(-1)
 	ex.s.stats.ObserveOrigin(time.Since(began))
 	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type

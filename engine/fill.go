@@ -102,7 +102,7 @@ func (ex *exchange) fetchCached(w sink) {
 	defer fasthttp.ReleaseResponse(resp)
 	ex.reqTime = time.Now()
 	ex.s.stats.OriginConns().Add(1)
-	err := ex.s.client.Do(ex.req, resp)
+	err := ex.do(resp)
 	ex.s.stats.OriginConns().Add(-1)
 	ex.s.stats.ObserveOrigin(time.Since(ex.reqTime))
 	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
@@ -144,7 +144,7 @@ func (ex *exchange) fetchCached(w sink) {
 		ex.req.Header.Del("If-Modified-Since")
 		ex.mode = cacheNone
 		resp.Reset()
-		err := ex.s.client.Do(ex.req, resp)
+		err := ex.do(resp)
 		resp.Header.SetNoDefaultContentType(true)
 		if err != nil {
 			ex.replyError(w, err)

@@ -35,7 +35,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	if kind != schemeHTTP {
 		return cc.forwardScheme(r, n, buf, kind)
 	}
-	c := cc.s.cache
+	c := cc.cache()
 	lookedUp := c != nil && (string(r.Method) == "GET" || string(r.Method) == "HEAD") && !r.HasBody()
 	var d cache.Decision
 	if lookedUp {
@@ -175,6 +175,7 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.html = acceptsHTML(r.Header("Accept"))
 	ex.sink.init(cc.c, ex)
 	ex.recheck = cc.newRecheck(r)
+	ex.route = cc.route
 	ex.buildRequest(r)
 	return ex
 }

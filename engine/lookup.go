@@ -37,6 +37,7 @@ type hitState struct {
 	// ask for a revalidation (cache.Hit.ByRequest)
 	byRequest bool
 	pre       bool   // the served object was stored by a prefetch
+	route     route  // an intercepted request's destination, for a refresh
 	ctype     []byte // the served object's Content-Type, for the log
 }
 
@@ -53,6 +54,7 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 	hs := &cc.l.hit
 	hs.key = cache.AppendKey(hs.key[:0], r)
 	hs.cc, hs.r = cc, r
+	hs.route = cc.route
 	hs.close = r.Close || r.Minor == 0 || cc.s.draining.Load()
 	hs.served, hs.large, hs.byRequest = false, nil, false
 	hs.etag, hs.lastMod = hs.etag[:0], hs.lastMod[:0]
@@ -325,6 +327,7 @@ func (s *Server) refresh(hs *hitState, head []byte, client string, b *budget) bo
 	ex.lastMod = nonEmpty(hs.lastMod)
 	ex.flight = f
 	ex.buildRequest(&ex.creq)
+	ex.routeBackground(hs.route, hs.key)
 	s.inflight.Add(1)
 	if err := s.pool.Submit(func() {
 		defer s.inflight.Add(-1)

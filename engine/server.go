@@ -76,7 +76,9 @@ type Server struct {
 	lastReload error
 
 	selfMu sync.Mutex // protects self
-	self   []string   // the proxy's own listener addresses: listen, admin
+	self   []string   // the proxy's own listener addresses: listeners, admin
+
+	icpt *interceptState // listener modes, tproxy listeners, Host verification (issue 15)
 }
 
 // New checks cfg and builds a Server; nothing listens until Serve.
@@ -93,9 +95,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	set := st.set
+	icpt := newInterceptState(cfg, set)
+	listen := set.listen
 	if err := set.resolvePort(); err != nil {
 		return nil, err
 	}
+	icpt.fix(listen, set.listen)
 	dialer := &fasthttp.TCPDialer{
 		Concurrency: 4096, // parallel dials; beyond this dials queue
 	}
@@ -162,10 +167,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		stopped: make(chan struct{}),
 		start:   time.Now(),
 		loops:   make(map[gnet.EventLoop]*loop),
+		icpt:    icpt,
 	}
 	srv.originCfg = srv.newOriginConfig(int(cfg.Limits.MaxResponseHeader))
 	srv.pol.Store(st.pol)
-	srv.self = []string{set.listen}
+	srv.self = srv.listenerAddrs()
 	if cfg.Admin != config.AdminOff && !strings.HasSuffix(cfg.Admin, ":0") {
 		srv.self = append(srv.self, cfg.Admin)
 	}
@@ -211,7 +217,11 @@ func (s *Server) Serve() error {
 		go s.pf.run()
 		defer s.pf.close()
 	}
-	err := gnet.Run(s, "tcp://"+s.set.listen,
+	if err := s.openTransparent(); err != nil {
+		close(s.stopped)
+		return err
+	}
+	err := gnet.Rotate(s, s.gnetAddrs(),
 		gnet.WithLockOSThread(s.pinCPUs != nil),
 		gnet.WithNumEventLoop(s.set.loops),
 		gnet.WithReusePort(true),
@@ -221,6 +231,7 @@ func (s *Server) Serve() error {
 		gnet.WithWriteBufferCap(64<<10),
 		gnet.WithLogger(gnetLogger{s.log}),
 	)
+	s.closeTransparent()
 	close(s.stopped)
 	s.pool.Release()
 	s.hashes.close()
@@ -280,6 +291,7 @@ func (s *Server) SetVersion(version string) { s.stats.SetBuildInfo(version) }
 // OnBoot keeps the engine handle and signals readiness.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
+	s.acceptTransparent()
 	close(s.ready)
 	return gnet.None
 }
@@ -294,6 +306,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		back.attach(c, l)
 		return nil, gnet.None
 	}
+	ic, _ := c.Context().(*interception) // a tproxy connection
 	if s.draining.Load() {
 		return nil, gnet.Close
 	}
@@ -316,6 +329,7 @@ func (s *Server) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return out, gnet.Close
 	}
 	cc := &clientConn{s: s, remote: addr}
+	cc.icpt = s.interceptionOf(c, ic)
 	cc.attach(c, l)
 	return nil, gnet.None
 }
@@ -355,6 +369,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 
 // OnTick sweeps every loop for timed-out connections.
 func (s *Server) OnTick() (time.Duration, gnet.Action) {
+	s.icpt.markRunning()
 	s.sweepAll()
 	return sweepInterval, gnet.None
 }

@@ -13,6 +13,7 @@ import (
 
 	"edgeproxy/codec"
 	"edgeproxy/engine/accesslog"
+	"edgeproxy/engine/intercept"
 	"edgeproxy/engine/metrics"
 )
 
@@ -84,6 +85,13 @@ type tunnel struct {
 	ctype    string       // Content-Type of an error answer
 	recheck  *recheck     // a dst rule to decide on the resolved address, or nil
 	denied   bool         // the destination was refused: logged TCP_DENIED
+
+	// Intercepted TLS (issue 15): no 200 and no HTTP error is written,
+	// url is what the log names ("sni:443"), and for tproxy the origin
+	// connection leaves from the client's address from.
+	intercepted bool
+	url         string
+	from        netip.Addr
 }
 
 // log records the tunnel when it closes, with the bytes sent to the client,
@@ -105,7 +113,7 @@ func (t *tunnel) log() {
 	t.s.alog.Log(&accesslog.Record{
 		Time: time.Now(), Elapsed: time.Since(t.start), Client: t.client,
 		Code: code, Status: t.status, Bytes: t.toClient.Load(),
-		Method: "CONNECT", URL: t.target, User: t.user, Hierarchy: hier, Peer: t.peer, ContentType: t.ctype,
+		Method: "CONNECT", URL: t.logURL(), User: t.user, Hierarchy: hier, Peer: t.peer, ContentType: t.ctype,
 	})
 }
 
@@ -129,6 +137,9 @@ func (t *tunnel) run(fd int) {
 			err = ErrConnectTimeout
 		}
 		t.status, _ = statusFor(err)
+		if t.intercepted {
+			return // a TLS client cannot read an HTTP error: it sees the close
+		}
 		_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
 		t.ctype = ctypeText
 		_, _ = nc.Write(t.s.errorResponse(nil, err, true, nil))
@@ -138,9 +149,11 @@ func (t *tunnel) run(fd int) {
 	t.status, t.peer = 200, peerAddr(up.RemoteAddr())
 	t.s.stats.Tunnels().Add(1)
 	defer t.s.stats.Tunnels().Add(-1)
-	_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
-	if _, err := nc.Write(established); err != nil {
-		return
+	if !t.intercepted {
+		_ = nc.SetWriteDeadline(time.Now().Add(t.s.set.idle))
+		if _, err := nc.Write(established); err != nil {
+			return
+		}
 	}
 	if len(t.leftover) > 0 {
 		if _, err := up.Write(t.leftover); err != nil {
@@ -175,7 +188,19 @@ func (t *tunnel) dial() (net.Conn, error) {
 			return nil, err
 		}
 	}
+	if t.from.IsValid() {
+		return intercept.DialTransparent(ctx, t.from, addrs[0], time.Until(deadline))
+	}
 	return t.s.dest.DialResolved(addrs, deadline)
+}
+
+// logURL is what the access log names: the authority of a CONNECT, the
+// SNI name and port of an intercepted TLS connection.
+func (t *tunnel) logURL() string {
+	if t.url != "" {
+		return t.url
+	}
+	return t.target
 }
 
 // pipe copies src to dst until src ends, then half-closes dst so the other

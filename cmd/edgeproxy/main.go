@@ -232,6 +232,9 @@ func loadConfig(path string, o overrides) (*config.Config, error) {
 		}
 	}
 	if o.listen != "" {
+		if len(cfg.Listeners) > 0 {
+			return nil, &config.Error{File: path, Key: "listeners", Reason: "--listen cannot replace listeners: change them in the file"}
+		}
 		cfg.Listen = o.listen
 	}
 	if o.admin != "" {
@@ -408,7 +411,11 @@ func serve(cfg *config.Config, path string, o overrides, log *slog.Logger) int {
 		log.Error("proxy stopped", "err", inFile(&config.Error{Key: "listen", Reason: fmt.Sprint(err), Err: err}, path))
 		return 1
 	case <-srv.Ready():
-		log.Info("edgeproxy listening", "listen", cfg.Listen, "admin", cfg.Admin, "version", version)
+		if len(cfg.Listeners) > 0 {
+			log.Info("edgeproxy listening", "listeners", fmt.Sprint(cfg.Listeners), "admin", cfg.Admin, "version", version)
+		} else {
+			log.Info("edgeproxy listening", "listen", cfg.Listen, "admin", cfg.Admin, "version", version)
+		}
 	}
 	select {
 	case err := <-errc:

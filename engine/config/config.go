@@ -19,6 +19,12 @@ type Config struct {
 	// If empty, "127.0.0.1:3128" is used.
 	Listen string `yaml:"listen"`
 
+	// Listeners are the addresses the proxy accepts clients on, each with
+	// its mode: forward (clients configured to use the proxy), intercept
+	// (NAT-redirected traffic) or tproxy (TPROXY-delivered traffic). When
+	// set, it replaces Listen; if empty, Listen is one forward listener.
+	Listeners []Listener `yaml:"listeners"`
+
 	// Admin is the host:port of the admin listener (metrics, health), or
 	// "off" to run without one. If empty, "127.0.0.1:9128" is used; in a
 	// file, an explicit empty value is refused.

@@ -228,7 +228,10 @@ func (c *Config) Validate() error {
 	if err := c.validateEfficiency(); err != nil {
 		return err
 	}
-	return c.validatePolicy()
+	if err := c.validatePolicy(); err != nil {
+		return err
+	}
+	return c.validateListeners()
 }
 
 // validatePolicy checks the access-control, authentication and logging keys.

@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"testing"
+	"time"
+)
+
+// Issue 15: the Host of an intercepted request, split as the cache key
+// splits it.
+func TestSplitHost(t *testing.T) {
+	cases := []struct{ in, host, port string }{
+		{"origin.test", "origin.test", ""},
+		{"origin.test:8080", "origin.test", "8080"},
+		{"198.51.100.2:80", "198.51.100.2", "80"},
+		{"[2001:db8::1]", "[2001:db8::1]", ""},
+		{"[2001:db8::1]:443", "[2001:db8::1]", "443"},
+		{"", "", ""},
+	}
+	for _, tc := range cases {
+		h, p := splitHost([]byte(tc.in))
+		if string(h) != tc.host || string(p) != tc.port {
+			t.Errorf("%q: got %q %q, want %q %q", tc.in, h, p, tc.host, tc.port)
+		}
+	}
+}
+
+// Issue 15: Host verdicts are reused until they expire, and the table is
+// bounded.
+func TestHostVerifier(t *testing.T) {
+	var v hostVerifier
+	now := time.Now().UnixNano()
+	if _, known := v.get([]byte("origin.test 198.51.100.2"), now); known {
+		t.Fatal("empty verifier: got a verdict")
+	}
+	v.put("origin.test 198.51.100.2", true, now)
+	v.put("origin.test 198.51.100.3", false, now)
+	for _, tc := range []struct {
+		key       string
+		at        int64
+		ok, known bool
+	}{
+		{"origin.test 198.51.100.2", now, true, true},
+		{"origin.test 198.51.100.3", now, false, true},
+		{"other.test 198.51.100.2", now, false, false},
+		{"origin.test 198.51.100.2", now + int64(verifyTTL) + 1, false, false},
+	} {
+		ok, known := v.get([]byte(tc.key), tc.at)
+		if ok != tc.ok || known != tc.known {
+			t.Errorf("%q: got %v %v, want %v %v", tc.key, ok, known, tc.ok, tc.known)
+		}
+	}
+	for i := 0; i < 2*maxVerdicts; i++ {
+		v.put(string(rune('a'+i%26))+time.Duration(i).String(), true, now)
+	}
+	if n := len(v.m); n > maxVerdicts {
+		t.Errorf("got %d verdicts, want at most %d", n, maxVerdicts)
+	}
+	key := []byte("origin.test 198.51.100.2")
+	v.put(string(key), true, now)
+	if n := testing.AllocsPerRun(100, func() { v.get(key, now) }); n != 0 {
+		t.Errorf("get: got %v allocations, want 0", n)
+	}
+}
