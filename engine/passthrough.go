@@ -28,11 +28,17 @@ func (cc *clientConn) prepareOnLoop(ex *exchange, r *codec.Request) {
 		r.Chunked || r.ContentLength > int64(cc.s.set.maxBody) {
 		return
 	}
+	if cc.route.from.IsValid() {
+		return // tproxy: the origin connection leaves from the client's address (exchange.do)
+	}
 	port := r.Port
 	if len(port) == 0 {
 		port = []byte("80")
 	}
 	ex.oaddr = string(r.Host) + ":" + string(port)
+	if cc.route.set {
+		ex.oaddr = cc.route.dst.String() // intercepted: the original destination, whatever Host says
+	}
 	ex.ohead = cc.s.appendOriginRequest(make([]byte, 0, 512), r, ex.client)
 }
 
