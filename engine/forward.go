@@ -137,6 +137,10 @@ func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 	if err := cc.s.submit(cc.remote, ex.run); err != nil {
 		cc.s.inflight.Add(-1)
 		ex.release()
+		if ex.large != nil { // a tier-L hit's reference, which run would have released
+			ex.large.Release()
+			ex.large = nil
+		}
 		to := ex.errorFor()
 		cc.l.out = cc.s.errorResponse(cc.l.out[:0], err, ex.close, to)
 		ex.status, _ = statusFor(err)
