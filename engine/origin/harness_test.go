@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
 
 	"edgeproxy/codec"
 )
@@ -100,7 +101,7 @@ func newHarness(t *testing.T, fake bool, mutate func(*Config)) *harness {
 	e := &testEngine{boot: make(chan struct{}), loops: make(chan gnet.EventLoop, 1)}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- gnet.Run(e, "tcp://"+addr, gnet.WithNumEventLoop(1), gnet.WithReusePort(true))
+		errc <- gnet.Run(e, "tcp://"+addr, gnet.WithNumEventLoop(1), gnet.WithReusePort(true), gnet.WithLogLevel(logging.ErrorLevel))
 	}()
 	select {
 	case <-e.boot:

@@ -42,6 +42,14 @@ func TestPoolLIFO(t *testing.T) {
 		}
 	})
 	slow := h.start(request(o.addr, "GET", "/slow"))
+	// /slow must hold connection 0 before /fast dials, or the two dials
+	// race for the origin's first accept.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(strings.Join(o.seen(), "\n"), "/slow"); {
+		if time.Now().After(deadline) {
+			t.Fatal("the origin never saw /slow")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	h.get(o.addr, "GET", "/fast", 200, "/fast@1") // a second connection, pooled first
 	close(release)
 	h.wait(slow)
