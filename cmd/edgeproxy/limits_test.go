@@ -278,6 +278,50 @@ func rawOrigin(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) string {
 	return ln.Addr().String()
 }
 
+// chunkCountingOrigin answers a chunked upload with 200 once it has read
+// the body, and then holds the chunks and body bytes it received.
+func chunkCountingOrigin(t *testing.T) (addr string, chunks, body *atomic.Int64) {
+	t.Helper()
+	chunks, body = new(atomic.Int64), new(atomic.Int64)
+	addr = rawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Minute)) // a hang guard for the 2,000,000-chunk measurement
+		var n, total int64
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			size, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
+			if err != nil {
+				return
+			}
+			if size == 0 {
+				_, _ = br.ReadString('\n')
+				break
+			}
+			if _, err := io.CopyN(io.Discard, br, size+2); err != nil {
+				return
+			}
+			n++
+			total += size
+		}
+		chunks.Store(n)
+		body.Store(total)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	return addr, chunks, body
+}
+
+// writeOneByteChunks writes a chunked POST to origin whose body is n
+// one-byte chunks.
+func writeOneByteChunks(w io.Writer, origin string, n int) {
+	fmt.Fprintf(w, "POST http://%s/up HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n", origin, origin)
+	for i := 0; i < n; i++ {
+		io.WriteString(w, "1\r\nx\r\n")
+	}
+	io.WriteString(w, "0\r\n\r\n")
+}
+
 // Issue 11: the whole origin response head must arrive within
 // timeouts.origin_first_byte; an origin trickling its head gets 504 instead
 // of holding a worker for as long as it trickles.
@@ -330,41 +374,12 @@ func TestOriginBareLFHead(t *testing.T) {
 // of one origin write per client chunk.
 func TestSmallChunksCoalesced(t *testing.T) {
 	const chunks = 20000
-	var originChunks, originBytes atomic.Int64
-	origin := rawOrigin(t, func(c net.Conn, br *bufio.Reader) {
-		var n, total int64
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			size, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
-			if err != nil {
-				return
-			}
-			if size == 0 {
-				_, _ = br.ReadString('\n')
-				break
-			}
-			if _, err := io.CopyN(io.Discard, br, size+2); err != nil {
-				return
-			}
-			n++
-			total += size
-		}
-		originChunks.Store(n)
-		originBytes.Store(total)
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	})
+	origin, originChunks, originBytes := chunkCountingOrigin(t)
 	p := startProc(t, "")
 	c := dialFrom(t, "127.0.0.1", p.addr)
 	defer c.Close()
 	var req bytes.Buffer
-	fmt.Fprintf(&req, "POST http://%s/up HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n", origin, origin)
-	for i := 0; i < chunks; i++ {
-		req.WriteString("1\r\nx\r\n")
-	}
-	req.WriteString("0\r\n\r\n")
+	writeOneByteChunks(&req, origin, chunks)
 	if _, err := c.Write(req.Bytes()); err != nil {
 		t.Fatal(err)
 	}
