@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -51,15 +50,7 @@ func measurePipelinedHits(t *testing.T) {
 		}
 	}
 	base := p.status(t, "VmRSS")
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	c, err := d.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialSmallReceiveBuffer(t, p.addr)
 	defer c.Close()
 	var reqs bytes.Buffer
 	for i := 0; i < count; i++ {

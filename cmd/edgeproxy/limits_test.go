@@ -31,6 +31,22 @@ func dialFrom(t *testing.T, ip, addr string) net.Conn {
 	return c
 }
 
+// dialSmallReceiveBuffer connects to addr with a 4 KiB receive buffer, so
+// that answers the test leaves unread back up into the proxy at once.
+func dialSmallReceiveBuffer(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // readStatus reads one response head from br and returns its status, or 0
 // when none came before the deadline.
 func readStatus(c net.Conn, br *bufio.Reader, wait time.Duration) int {
@@ -71,15 +87,7 @@ func TestPipelinedHitsBoundedMemory(t *testing.T) {
 	}
 	base := p.status(t, "VmRSS")
 
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	c, err := d.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialSmallReceiveBuffer(t, p.addr)
 	defer c.Close()
 	var reqs bytes.Buffer
 	for i := 0; i < count; i++ {
