@@ -5,20 +5,65 @@ import (
 	"math"
 )
 
-// fields gathers, while the field lines are parsed, what framing and
-// connection handling depend on.
+// fields gathers, while a request's field lines are parsed, what framing,
+// Host and connection handling depend on.
 type fields struct {
-	hosts     int  // Host field lines
+	hosts int // Host field lines
+	connFields
+}
+
+// connFields gathers what requests and responses both note: the
+// Transfer-Encoding list and whether Connection lists keep-alive.
+type connFields struct {
 	te        bool // a Transfer-Encoding line was seen
 	teCodings int  // transfer codings listed across all its lines
 	teOther   bool // a coding other than chunked was listed
 	keepAlive bool // Connection lists keep-alive
 }
 
-// parseFields parses the field lines of a head, h being the lines with their
-// CRLFs and without the final empty line, then decides the framing.
+// connection notes a Connection value and reports whether it lists close.
+func (c *connFields) connection(value []byte) (close bool) {
+	for m, rest := NextListMember(value); m != nil; m, rest = NextListMember(rest) {
+		if EqualFold(m, "close") {
+			close = true
+		} else if EqualFold(m, "keep-alive") {
+			c.keepAlive = true
+		}
+	}
+	return close
+}
+
+// transferEncoding notes a Transfer-Encoding value. Several lines form one
+// list (RFC 9110 §5.3), so codings are counted across lines.
+func (c *connFields) transferEncoding(value []byte) {
+	c.te = true
+	for m, rest := NextListMember(value); m != nil; m, rest = NextListMember(rest) {
+		c.teCodings++
+		if !EqualFold(m, "chunked") {
+			c.teOther = true
+		}
+	}
+}
+
+// parseFields parses the field lines of a request head, h being the lines
+// with their CRLFs and without the final empty line, then decides the
+// framing.
 func parseFields(h []byte, r *Request) error {
 	var f fields
+	err := parseFieldLines(h, &r.Headers, func(name, value []byte) error {
+		return f.note(name, value, r)
+	})
+	if err != nil {
+		return err
+	}
+	return f.finish(r)
+}
+
+// parseFieldLines is the field-line loop of requests and responses alike:
+// it splits h, the lines with their CRLFs and without the final empty line,
+// appends each field to *hs and passes it to note. note is only called, so
+// a closure over the caller's state stays on its stack: no allocation.
+func parseFieldLines(h []byte, hs *[]Header, note func(name, value []byte) error) error {
 	for len(h) > 0 {
 		i := bytes.IndexByte(h, '\n')
 		name, value, err := splitField(h[:i-1])
@@ -26,12 +71,12 @@ func parseFields(h []byte, r *Request) error {
 			return err
 		}
 		h = h[i+1:]
-		r.Headers = append(r.Headers, Header{Name: name, Value: value})
-		if err := f.note(name, value, r); err != nil {
+		*hs = append(*hs, Header{Name: name, Value: value})
+		if err := note(name, value); err != nil {
 			return err
 		}
 	}
-	return f.finish(r)
+	return nil
 }
 
 // note records a field that framing, Host or connection handling cares about.
@@ -58,14 +103,8 @@ func (f *fields) note(name, value []byte, r *Request) error {
 			r.Expect100 = true
 		}
 	case 10:
-		if EqualFold(name, "connection") {
-			for m, rest := NextListMember(value); m != nil; m, rest = NextListMember(rest) {
-				if EqualFold(m, "close") {
-					r.Close = true
-				} else if EqualFold(m, "keep-alive") {
-					f.keepAlive = true
-				}
-			}
+		if EqualFold(name, "connection") && f.connection(value) {
+			r.Close = true
 		}
 	case 14:
 		if EqualFold(name, "content-length") {
@@ -77,15 +116,7 @@ func (f *fields) note(name, value []byte, r *Request) error {
 		}
 	case 17:
 		if EqualFold(name, "transfer-encoding") {
-			// Several lines form one list (RFC 9110 §5.3), so codings are
-			// counted across lines.
-			f.te = true
-			for m, rest := NextListMember(value); m != nil; m, rest = NextListMember(rest) {
-				f.teCodings++
-				if !EqualFold(m, "chunked") {
-					f.teOther = true
-				}
-			}
+			f.transferEncoding(value)
 		}
 	}
 	return nil

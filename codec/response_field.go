@@ -5,11 +5,8 @@ import "bytes"
 // responseFields gathers, while a response's field lines are parsed, what
 // framing and connection handling depend on.
 type responseFields struct {
-	lengths   int  // Content-Length field lines
-	te        bool // a Transfer-Encoding line was seen
-	teCodings int  // transfer codings listed across all its lines
-	teOther   bool // a coding other than chunked was listed
-	keepAlive bool // Connection lists keep-alive
+	lengths int // Content-Length field lines
+	connFields
 }
 
 // parseResponseFields parses the field lines of a response head, h being the
@@ -17,17 +14,11 @@ type responseFields struct {
 // framing.
 func parseResponseFields(h []byte, r *Response, head bool) error {
 	var f responseFields
-	for len(h) > 0 {
-		i := bytes.IndexByte(h, '\n')
-		name, value, err := splitField(h[:i-1])
-		if err != nil {
-			return err
-		}
-		h = h[i+1:]
-		r.Headers = append(r.Headers, Header{Name: name, Value: value})
-		if err := f.note(name, value, r); err != nil {
-			return err
-		}
+	err := parseFieldLines(h, &r.Headers, func(name, value []byte) error {
+		return f.note(name, value, r)
+	})
+	if err != nil {
+		return err
 	}
 	return f.finish(r, head)
 }
@@ -38,12 +29,8 @@ func (f *responseFields) note(name, value []byte, r *Response) error {
 	case 10:
 		switch {
 		case EqualFold(name, "connection"):
-			for m, rest := NextListMember(value); m != nil; m, rest = NextListMember(rest) {
-				if EqualFold(m, "close") {
-					r.Close = true
-				} else if EqualFold(m, "keep-alive") {
-					f.keepAlive = true
-				}
+			if f.connection(value) {
+				r.Close = true
 			}
 		case EqualFold(name, "keep-alive"):
 			r.KeepAliveTimeout = keepAliveTimeout(value)
@@ -66,13 +53,7 @@ func (f *responseFields) note(name, value []byte, r *Response) error {
 		}
 	case 17:
 		if EqualFold(name, "transfer-encoding") {
-			f.te = true
-			for m, rest := NextListMember(value); m != nil; m, rest = NextListMember(rest) {
-				f.teCodings++
-				if !EqualFold(m, "chunked") {
-					f.teOther = true
-				}
-			}
+			f.transferEncoding(value)
 		}
 	}
 	return nil

@@ -19,7 +19,9 @@
 // URLs are interned once per node under their xxhash; arcs hold only the
 // hash, and an arc whose target node has gone is not reported.
 //
-// Logs. ReadSquid and ReadCommon read Squid native and Common/Combined Log
-// Format access logs; Replay and RunReport measure on a log how many
-// requests the graph would have predicted, learning as it goes.
+// Logs. ReadSquid and ReadCommon read the GETs of Squid native and
+// Common/Combined Log Format access logs, ReadLines every well-formed line
+// with its status (the bench trace tools read logs through it); Replay and
+// RunReport measure on a log how many requests the graph would have
+// predicted, learning as it goes.
 package prefetch

@@ -17,7 +17,7 @@ const MaxLine = 64 << 10
 // ReadStats counts the lines a log reader saw.
 type ReadStats struct {
 	Lines     int // lines read, empty ones included
-	Records   int // GET requests passed to fn
+	Records   int // lines passed to fn: GET requests for ReadSquid and ReadCommon
 	Skipped   int // well-formed lines of other methods (CONNECT, POST, HEAD …)
 	Malformed int // lines that are not in the format, or longer than MaxLine
 }
@@ -26,14 +26,17 @@ type ReadStats struct {
 // as logged, the time of the request and the response bytes logged.
 type RecordFunc func(client, url string, t time.Time, bytes int64)
 
-// lineParser parses one line without its newline; ok false means malformed.
-type lineParser func(line []byte) (rec logRecord, ok bool)
-
-type logRecord struct {
-	client, method, url []byte
-	t                   time.Time
-	bytes               int64
+// Line is one well-formed access-log line. Its byte slices are views into
+// the line as read and are valid only during the call that receives them.
+type Line struct {
+	Client, Method, URL []byte
+	Time                time.Time
+	Status              int   // logged status (Squid: after the slash, 0 for TCP_DENIED/0 …)
+	Bytes               int64 // logged response bytes
 }
+
+// lineParser parses one line without its newline; ok false means malformed.
+type lineParser func(line []byte) (rec Line, ok bool)
 
 // ReadSquid reads a log in Squid's native format,
 //
@@ -42,7 +45,7 @@ type logRecord struct {
 // fields separated by one or more spaces, and calls fn for each GET. It
 // returns the first read error other than io.EOF.
 func ReadSquid(r io.Reader, fn RecordFunc) (ReadStats, error) {
-	return readLog(r, parseSquid, fn)
+	return readGETs(r, parseSquid, fn)
 }
 
 // ReadCommon reads a log in Common or Combined Log Format,
@@ -52,10 +55,44 @@ func ReadSquid(r io.Reader, fn RecordFunc) (ReadStats, error) {
 // (anything after bytes, such as Combined's referer and user agent, is
 // ignored) and calls fn for each GET. A bytes field of "-" counts as 0.
 func ReadCommon(r io.Reader, fn RecordFunc) (ReadStats, error) {
-	return readLog(r, parseCommon, fn)
+	return readGETs(r, parseCommon, fn)
 }
 
-func readLog(r io.Reader, parse lineParser, fn RecordFunc) (ReadStats, error) {
+// ReadLines reads a log in format (FormatSquid or FormatCommon, as
+// DetectFormat names them) and calls fn for every well-formed line, whatever
+// its method; ReadStats.Records counts those calls. It returns ErrFormat for
+// any other format, else the first read error other than io.EOF.
+func ReadLines(r io.Reader, format string, fn func(*Line)) (ReadStats, error) {
+	var parse lineParser
+	switch format {
+	case FormatSquid:
+		parse = parseSquid
+	case FormatCommon:
+		parse = parseCommon
+	default:
+		return ReadStats{}, ErrFormat
+	}
+	return readLog(r, parse, func(l *Line) bool {
+		fn(l)
+		return true
+	})
+}
+
+// readGETs passes fn the GET lines of a log and counts the others skipped.
+func readGETs(r io.Reader, parse lineParser, fn RecordFunc) (ReadStats, error) {
+	return readLog(r, parse, func(l *Line) bool {
+		if string(l.Method) != "GET" {
+			return false
+		}
+		fn(string(l.Client), string(l.URL), l.Time, l.Bytes)
+		return true
+	})
+}
+
+// readLog parses each line of r and passes the well-formed ones to use,
+// which reports whether it took the line (a record) or passed it by
+// (skipped).
+func readLog(r io.Reader, parse lineParser, use func(*Line) bool) (ReadStats, error) {
 	var st ReadStats
 	br := bufio.NewReaderSize(r, MaxLine)
 	for {
@@ -70,7 +107,7 @@ func readLog(r io.Reader, parse lineParser, fn RecordFunc) (ReadStats, error) {
 		}
 		if len(line) > 0 {
 			st.Lines++
-			readLine(bytes.TrimRight(line, "\r\n"), parse, fn, &st)
+			readLine(bytes.TrimRight(line, "\r\n"), parse, use, &st)
 		}
 		if err != nil {
 			return st, ignoreEOF(err)
@@ -78,7 +115,7 @@ func readLog(r io.Reader, parse lineParser, fn RecordFunc) (ReadStats, error) {
 	}
 }
 
-func readLine(line []byte, parse lineParser, fn RecordFunc, st *ReadStats) {
+func readLine(line []byte, parse lineParser, use func(*Line) bool, st *ReadStats) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
@@ -86,11 +123,10 @@ func readLine(line []byte, parse lineParser, fn RecordFunc, st *ReadStats) {
 	switch {
 	case !ok:
 		st.Malformed++
-	case string(rec.method) != "GET":
-		st.Skipped++
-	default:
+	case use(&rec):
 		st.Records++
-		fn(string(rec.client), string(rec.url), rec.t, rec.bytes)
+	default:
+		st.Skipped++
 	}
 }
 
@@ -137,24 +173,25 @@ func fields(b []byte, dst [][]byte) int {
 
 // parseSquid parses a Squid native line. The content type, last, may hold
 // spaces or be missing; the nine fields before it must be there.
-func parseSquid(line []byte) (logRecord, bool) {
+func parseSquid(line []byte) (Line, bool) {
 	var f [10][]byte
 	if fields(line, f[:]) < 9 {
-		return logRecord{}, false
+		return Line{}, false
 	}
 	t, ok := parseUnixMillis(f[0])
 	if !ok || !isNumber(f[1]) {
-		return logRecord{}, false
+		return Line{}, false
 	}
 	code, status, found := bytes.Cut(f[3], []byte("/"))
-	if !found || len(code) == 0 || !isNumber(status) {
-		return logRecord{}, false
+	if !found || len(code) == 0 || !isNumber(status) || len(status) > 3 {
+		return Line{}, false // an HTTP status has three digits, Squid's "0" one
 	}
 	n, err := strconv.ParseInt(string(f[4]), 10, 64)
 	if err != nil || n < 0 || bytes.IndexByte(f[8], '/') < 0 {
-		return logRecord{}, false
+		return Line{}, false
 	}
-	return logRecord{client: f[2], method: f[5], url: f[6], t: t, bytes: n}, true
+	st, _ := strconv.Atoi(string(status))
+	return Line{Client: f[2], Method: f[5], URL: f[6], Time: t, Status: st, Bytes: n}, true
 }
 
 // parseUnixMillis parses Squid's "seconds.millis" time stamp.
@@ -187,13 +224,13 @@ func isNumber(b []byte) bool {
 const clfTime = "02/Jan/2006:15:04:05 -0700"
 
 // parseCommon parses a Common or Combined Log Format line.
-func parseCommon(line []byte) (logRecord, bool) {
-	var rec logRecord
+func parseCommon(line []byte) (Line, bool) {
+	var rec Line
 	var head [3][]byte
 	if fields(line, head[:]) < 3 {
 		return rec, false
 	}
-	rec.client = head[0]
+	rec.Client = head[0]
 	open := bytes.IndexByte(line, '[')
 	end := bytes.IndexByte(line, ']')
 	if open < 0 || end < open {
@@ -203,7 +240,7 @@ func parseCommon(line []byte) (logRecord, bool) {
 	if err != nil {
 		return rec, false
 	}
-	rec.t = t
+	rec.Time = t
 	rest := bytes.TrimLeft(line[end+1:], " ")
 	if len(rest) == 0 || rest[0] != '"' {
 		return rec, false
@@ -216,17 +253,18 @@ func parseCommon(line []byte) (logRecord, bool) {
 	if fields(req, rl[:]) < 2 {
 		return rec, false
 	}
-	rec.method, rec.url = rl[0], rl[1]
+	rec.Method, rec.URL = rl[0], rl[1]
 	var tail [3][]byte
 	if fields(rest, tail[:]) < 2 || !isNumber(tail[0]) || len(tail[0]) != 3 {
 		return rec, false
 	}
+	rec.Status, _ = strconv.Atoi(string(tail[0]))
 	if string(tail[1]) != "-" {
 		n, err := strconv.ParseInt(string(tail[1]), 10, 64)
 		if err != nil || n < 0 {
 			return rec, false
 		}
-		rec.bytes = n
+		rec.Bytes = n
 	}
 	return rec, true
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -51,15 +50,7 @@ func measurePipelinedHits(t *testing.T) {
 		}
 	}
 	base := p.status(t, "VmRSS")
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	c, err := d.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialSmallReceiveBuffer(t, p.addr)
 	defer c.Close()
 	var reqs bytes.Buffer
 	for i := 0; i < count; i++ {
@@ -89,31 +80,7 @@ func (p *proxyProc) cpuTicks(t *testing.T) int64 {
 // proxy's CPU time and the chunks the origin receives.
 func measureOneByteChunks(t *testing.T) {
 	const chunks = 2_000_000
-	var originChunks atomic.Int64
-	origin := rawOrigin(t, func(c net.Conn, br *bufio.Reader) {
-		_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
-		var n int64
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			size, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
-			if err != nil {
-				return
-			}
-			if size == 0 {
-				_, _ = br.ReadString('\n')
-				break
-			}
-			if _, err := io.CopyN(io.Discard, br, size+2); err != nil {
-				return
-			}
-			n++
-		}
-		originChunks.Store(n)
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	})
+	origin, originChunks, _ := chunkCountingOrigin(t)
 	p := startProc(t, "")
 	c := dialFrom(t, "127.0.0.1", p.addr)
 	defer c.Close()
@@ -121,11 +88,7 @@ func measureOneByteChunks(t *testing.T) {
 	start := time.Now()
 	go func() {
 		bw := bufio.NewWriterSize(c, 64<<10)
-		fmt.Fprintf(bw, "POST http://%s/up HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n", origin, origin)
-		for i := 0; i < chunks; i++ {
-			bw.WriteString("1\r\nx\r\n")
-		}
-		bw.WriteString("0\r\n\r\n")
+		writeOneByteChunks(bw, origin, chunks)
 		_ = bw.Flush()
 	}()
 	st := readStatus(c, bufio.NewReader(c), 5*time.Minute)

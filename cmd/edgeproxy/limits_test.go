@@ -31,6 +31,22 @@ func dialFrom(t *testing.T, ip, addr string) net.Conn {
 	return c
 }
 
+// dialSmallReceiveBuffer connects to addr with a 4 KiB receive buffer, so
+// that answers the test leaves unread back up into the proxy at once.
+func dialSmallReceiveBuffer(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // readStatus reads one response head from br and returns its status, or 0
 // when none came before the deadline.
 func readStatus(c net.Conn, br *bufio.Reader, wait time.Duration) int {
@@ -71,15 +87,7 @@ func TestPipelinedHitsBoundedMemory(t *testing.T) {
 	}
 	base := p.status(t, "VmRSS")
 
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-	}}
-	c, err := d.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialSmallReceiveBuffer(t, p.addr)
 	defer c.Close()
 	var reqs bytes.Buffer
 	for i := 0; i < count; i++ {
@@ -278,6 +286,50 @@ func rawOrigin(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) string {
 	return ln.Addr().String()
 }
 
+// chunkCountingOrigin answers a chunked upload with 200 once it has read
+// the body, and then holds the chunks and body bytes it received.
+func chunkCountingOrigin(t *testing.T) (addr string, chunks, body *atomic.Int64) {
+	t.Helper()
+	chunks, body = new(atomic.Int64), new(atomic.Int64)
+	addr = rawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Minute)) // a hang guard for the 2,000,000-chunk measurement
+		var n, total int64
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			size, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
+			if err != nil {
+				return
+			}
+			if size == 0 {
+				_, _ = br.ReadString('\n')
+				break
+			}
+			if _, err := io.CopyN(io.Discard, br, size+2); err != nil {
+				return
+			}
+			n++
+			total += size
+		}
+		chunks.Store(n)
+		body.Store(total)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	return addr, chunks, body
+}
+
+// writeOneByteChunks writes a chunked POST to origin whose body is n
+// one-byte chunks.
+func writeOneByteChunks(w io.Writer, origin string, n int) {
+	fmt.Fprintf(w, "POST http://%s/up HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n", origin, origin)
+	for i := 0; i < n; i++ {
+		io.WriteString(w, "1\r\nx\r\n")
+	}
+	io.WriteString(w, "0\r\n\r\n")
+}
+
 // Issue 11: the whole origin response head must arrive within
 // timeouts.origin_first_byte; an origin trickling its head gets 504 instead
 // of holding a worker for as long as it trickles.
@@ -330,41 +382,12 @@ func TestOriginBareLFHead(t *testing.T) {
 // of one origin write per client chunk.
 func TestSmallChunksCoalesced(t *testing.T) {
 	const chunks = 20000
-	var originChunks, originBytes atomic.Int64
-	origin := rawOrigin(t, func(c net.Conn, br *bufio.Reader) {
-		var n, total int64
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			size, err := strconv.ParseInt(strings.TrimSpace(line), 16, 64)
-			if err != nil {
-				return
-			}
-			if size == 0 {
-				_, _ = br.ReadString('\n')
-				break
-			}
-			if _, err := io.CopyN(io.Discard, br, size+2); err != nil {
-				return
-			}
-			n++
-			total += size
-		}
-		originChunks.Store(n)
-		originBytes.Store(total)
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	})
+	origin, originChunks, originBytes := chunkCountingOrigin(t)
 	p := startProc(t, "")
 	c := dialFrom(t, "127.0.0.1", p.addr)
 	defer c.Close()
 	var req bytes.Buffer
-	fmt.Fprintf(&req, "POST http://%s/up HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n", origin, origin)
-	for i := 0; i < chunks; i++ {
-		req.WriteString("1\r\nx\r\n")
-	}
-	req.WriteString("0\r\n\r\n")
+	writeOneByteChunks(&req, origin, chunks)
 	if _, err := c.Write(req.Bytes()); err != nil {
 		t.Fatal(err)
 	}

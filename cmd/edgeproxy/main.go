@@ -170,7 +170,7 @@ func usageError(stderr io.Writer, format string, args ...any) int {
 func suggest(name string) string {
 	best, dist := "", 3
 	for _, c := range commandNames {
-		if d := editDistance(name, c); d < dist || d == dist && c < best {
+		if d := config.EditDistance(name, c); d < dist || d == dist && c < best {
 			best, dist = c, d
 		}
 	}
@@ -178,27 +178,6 @@ func suggest(name string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %s?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // help prints the usage on stdout; `help COMMAND` prints the command's

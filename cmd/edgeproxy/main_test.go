@@ -331,31 +331,8 @@ func TestSlowReaderBoundedMemory(t *testing.T) {
 	warm(t, p.addr, origin)
 	base := p.status(t, "VmHWM")
 
-	c, err := net.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.(*net.TCPConn).SetReadBuffer(64 << 10)
-	fmt.Fprintf(c, "GET http://%s/big HTTP/1.1\r\nHost: h\r\n\r\n", origin)
-	br := bufio.NewReaderSize(c, 64<<10)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// About 80 MB/s: the origin could send far faster.
-	buf := make([]byte, 256<<10)
-	var got int64
-	for got < size {
-		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-		n, err := resp.Body.Read(buf)
-		got += int64(n)
-		if err != nil {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if got != size {
+	if got := slowGet(t, p.addr, "http://"+origin+"/big", size); got != size {
 		t.Fatalf("received %d bytes, want %d", got, size)
 	}
 	growth := p.status(t, "VmHWM") - base
@@ -407,6 +384,37 @@ func TestFastUploadBoundedMemory(t *testing.T) {
 	if growth > 64<<10 {
 		t.Errorf("peak RSS grew by %d KiB, want < 64 MiB", growth)
 	}
+}
+
+// slowGet sends GET target through the proxy on a connection with a
+// 64 KiB receive buffer and reads the body slowly, 256 KiB a millisecond at
+// most (about 80 MB/s at best), until size bytes or an error; it returns
+// the bytes read.
+func slowGet(t *testing.T, proxy, target string, size int64) int64 {
+	t.Helper()
+	c, err := net.Dial("tcp", proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", target)
+	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256<<10)
+	var got int64
+	for got < size {
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		n, err := resp.Body.Read(buf)
+		got += int64(n)
+		if err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return got
 }
 
 // warm sends a few requests so the baseline includes pools and buffers.

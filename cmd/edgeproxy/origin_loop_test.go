@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // Issue 12: with the cache off, misses run on the event loop; a large body
@@ -30,29 +26,7 @@ func TestLoopSlowReaderBoundedMemory(t *testing.T) {
 	warm(t, p.addr, origin)
 	base := p.status(t, "VmHWM")
 	for _, path := range []string{"/length", "/chunked"} {
-		c, err := net.Dial("tcp", p.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c.(*net.TCPConn).SetReadBuffer(64 << 10)
-		fmt.Fprintf(c, "GET http://%s%s HTTP/1.1\r\nHost: h\r\n\r\n", origin, path)
-		resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 256<<10)
-		var got int64
-		for got < size {
-			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-			n, err := resp.Body.Read(buf)
-			got += int64(n)
-			if err != nil {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
-		c.Close()
-		if got != size {
+		if got := slowGet(t, p.addr, "http://"+origin+path, size); got != size {
 			t.Fatalf("%s: received %d bytes, want %d", path, got, size)
 		}
 	}

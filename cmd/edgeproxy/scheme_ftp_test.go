@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -409,29 +408,7 @@ func TestFTPSlowReaderBoundedMemory(t *testing.T) {
 	}
 	base := p.status(t, "VmHWM")
 
-	c, err := net.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.(*net.TCPConn).SetReadBuffer(64 << 10)
-	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", f.url("", "/huge.bin"))
-	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 64<<10), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 256<<10)
-	var got int64
-	for got < size {
-		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-		n, err := resp.Body.Read(buf)
-		got += int64(n)
-		if err != nil {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if got != size {
+	if got := slowGet(t, p.addr, f.url("", "/huge.bin"), size); got != size {
 		t.Fatalf("received %d bytes, want %d", got, size)
 	}
 	growth := p.status(t, "VmHWM") - base

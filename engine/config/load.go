@@ -247,7 +247,7 @@ func unknownKey(t reflect.Type, key string) string {
 			continue
 		}
 		k := yamlKey(t.Field(i))
-		if d := editDistance(key, k); d < dist {
+		if d := EditDistance(key, k); d < dist {
 			best, dist = k, d
 		}
 	}
@@ -257,8 +257,10 @@ func unknownKey(t reflect.Type, key string) string {
 	return fmt.Sprintf("unknown key (did you mean %s?)", best)
 }
 
-// editDistance is the Levenshtein distance between a and b, for short keys.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, for short
+// names: it suggests the closest config key for a typo here, and the
+// closest command for a mistyped one in cmd/edgeproxy.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -1,9 +1,10 @@
 package ftp
 
 import (
-	"net"
 	"strconv"
 	"strings"
+
+	"edgeproxy/engine/internal/urlpart"
 )
 
 // Target is an ftp:// URL taken apart: where to connect, who to log in as,
@@ -35,13 +36,10 @@ type Target struct {
 // host and port (port empty for 21), the raw path (percent-encoded, as
 // sent) and the raw userinfo (user[:password], may be empty).
 func ParseTarget(host, port, path, userinfo []byte) (*Target, error) {
-	t := &Target{Host: string(host), Port: 21, Type: 'i'}
-	if len(port) > 0 {
-		p, err := strconv.Atoi(string(port))
-		if err != nil {
-			return nil, ErrBadURL
-		}
-		t.Port = p
+	t := &Target{Host: string(host), Type: 'i'}
+	var ok bool
+	if t.Port, ok = urlpart.Port(port, 21); !ok {
+		return nil, ErrBadURL
 	}
 	if len(userinfo) > 0 {
 		u, pw, has := strings.Cut(string(userinfo), ":")
@@ -107,7 +105,7 @@ func ParseTarget(host, port, path, userinfo []byte) (*Target, error) {
 
 // Addr is the control connection's address, host:port.
 func (t *Target) Addr() string {
-	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]"), strconv.Itoa(t.Port))
+	return urlpart.Addr(t.Host, t.Port)
 }
 
 // LogURL is the URL with the user name but never the password.
@@ -148,63 +146,14 @@ func (t *Target) DirURL() string { return t.base + t.dir }
 // unescape percent-decodes s and refuses what would break an FTP command
 // line: CR, LF and NUL.
 func unescape(s string) (string, error) {
-	if strings.IndexByte(s, '%') < 0 {
-		if strings.ContainsAny(s, "\r\n\x00") {
-			return "", ErrBadURL
-		}
-		return s, nil
+	d, ok := urlpart.Unescape(s, false, "\r\n\x00")
+	if !ok {
+		return "", ErrBadURL
 	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' {
-			if i+2 >= len(s) {
-				return "", ErrBadURL
-			}
-			h, ok1 := unhex(s[i+1])
-			l, ok2 := unhex(s[i+2])
-			if !ok1 || !ok2 {
-				return "", ErrBadURL
-			}
-			c = h<<4 | l
-			i += 2
-		}
-		if c == '\r' || c == '\n' || c == 0 {
-			return "", ErrBadURL
-		}
-		b = append(b, c)
-	}
-	return string(b), nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	return d, nil
 }
 
 // escape percent-encodes a name for one path segment of a URL: everything
 // but RFC 3986's unreserved bytes and a few sub-delims that are safe inside
 // a segment. ';' is encoded so a name cannot pose as ";type=".
-func escape(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("-._~!$()*+,=:@", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
+func escape(s string) string { return urlpart.Escape(s, "-._~!$()*+,=:@") }

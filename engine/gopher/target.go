@@ -2,10 +2,11 @@ package gopher
 
 import (
 	"mime"
-	"net"
 	"path"
 	"strconv"
 	"strings"
+
+	"edgeproxy/engine/internal/urlpart"
 )
 
 // Target is a gopher:// URL taken apart (RFC 4266 §2):
@@ -23,13 +24,10 @@ type Target struct {
 // host, port (empty for 70) and the raw path. An empty path is the
 // server's root menu.
 func ParseURL(host, port, rawPath []byte) (*Target, error) {
-	t := &Target{Host: string(host), Port: 70, Type: '1'}
-	if len(port) > 0 {
-		p, err := strconv.Atoi(string(port))
-		if err != nil {
-			return nil, ErrSelector
-		}
-		t.Port = p
+	t := &Target{Host: string(host), Type: '1'}
+	var ok bool
+	if t.Port, ok = urlpart.Port(port, 70); !ok {
+		return nil, ErrSelector
 	}
 	p := strings.TrimPrefix(string(rawPath), "/")
 	if p == "" {
@@ -67,7 +65,7 @@ func search(q string) (string, error) {
 
 // Addr is the address to connect to, host:port.
 func (t *Target) Addr() string {
-	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(t.Host, "["), "]"), strconv.Itoa(t.Port))
+	return urlpart.Addr(t.Host, t.Port)
 }
 
 // Request is the line sent to the server (RFC 1436 §2): the selector, a
@@ -111,62 +109,16 @@ func (t *Target) ContentType() string {
 // unescape percent-decodes s ('+' as a space too when form is set) and
 // refuses CR, LF, TAB and NUL.
 func unescape(s string, form bool) (string, error) {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '%':
-			if i+2 >= len(s) {
-				return "", ErrSelector
-			}
-			h, ok1 := unhex(s[i+1])
-			l, ok2 := unhex(s[i+2])
-			if !ok1 || !ok2 {
-				return "", ErrSelector
-			}
-			c = h<<4 | l
-			i += 2
-		case c == '+' && form:
-			c = ' '
-		}
-		if c == '\r' || c == '\n' || c == '\t' || c == 0 {
-			return "", ErrSelector
-		}
-		b = append(b, c)
+	d, ok := urlpart.Unescape(s, form, "\r\n\t\x00")
+	if !ok {
+		return "", ErrSelector
 	}
-	return string(b), nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	return d, nil
 }
 
 // escape percent-encodes a selector for a URL path: everything but RFC
 // 3986's unreserved bytes, '/' and a few sub-delims.
-func escape(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("-._~/!$()*,=:@", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
+func escape(s string) string { return urlpart.Escape(s, "-._~/!$()*,=:@") }
 
 // URL is the gopher:// URL of an item.
 func URL(host string, port int, typ byte, selector string) string {
