@@ -27,7 +27,7 @@ func AppendKey(dst []byte, r *codec.Request) []byte {
 		if len(r.HostHeader) == 0 {
 			return dst
 		}
-		host, port = splitHostPort(r.HostHeader)
+		host, port = codec.SplitHostPort(r.HostHeader)
 	default:
 		return dst
 	}
@@ -62,33 +62,6 @@ func defaultPort(scheme []byte) string {
 		return "70"
 	}
 	return "80"
-}
-
-// splitHostPort splits a Host field value into host and port, keeping the
-// brackets of an IPv6 literal.
-func splitHostPort(hp []byte) (host, port []byte) {
-	end := len(hp)
-	if len(hp) > 0 && hp[0] == '[' {
-		for i := range hp {
-			if hp[i] == ']' {
-				if i+1 < len(hp) && hp[i+1] == ':' {
-					return hp[:i+1], hp[i+2:]
-				}
-				return hp[:i+1], nil
-			}
-		}
-		return hp, nil
-	}
-	for i := len(hp) - 1; i >= 0; i-- {
-		if hp[i] == ':' {
-			end = i
-			break
-		}
-	}
-	if end == len(hp) {
-		return hp, nil
-	}
-	return hp[:end], hp[end+1:]
 }
 
 // A variant key is 0x00, the 8-byte generation of the URL's Vary record, then

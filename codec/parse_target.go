@@ -235,3 +235,27 @@ func splitAuthority(a []byte, needPort bool, fail error) (host, port []byte, err
 	}
 	return host, port, nil
 }
+
+// SplitHostPort splits a Host field value (RFC 9110 §7.2: uri-host [ ":"
+// port ]) into host and port, keeping the brackets of an IPv6 literal; port
+// is nil when there is none. It checks nothing: the value was validated
+// when the request was parsed.
+func SplitHostPort(hp []byte) (host, port []byte) {
+	if len(hp) > 0 && hp[0] == '[' {
+		for i := range hp {
+			if hp[i] == ']' {
+				if i+1 < len(hp) && hp[i+1] == ':' {
+					return hp[:i+1], hp[i+2:]
+				}
+				return hp[:i+1], nil
+			}
+		}
+		return hp, nil
+	}
+	for i := len(hp) - 1; i >= 0; i-- {
+		if hp[i] == ':' {
+			return hp[:i], hp[i+1:]
+		}
+	}
+	return hp, nil
+}

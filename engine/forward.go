@@ -51,6 +51,13 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
 	cc.prepareOnLoop(ex, r)
+	return cc.start(ex, r, n, buf)
+}
+
+// start sends ex on its way once its request head, the first n bytes of
+// buf, is parsed: at once when it has no body, after its body when that is
+// small enough to buffer, or through a detached upload otherwise.
+func (cc *clientConn) start(ex *exchange, r *codec.Request, n int, buf []byte) gnet.Action {
 	switch {
 	case !r.HasBody():
 		_, _ = cc.c.Discard(n)

@@ -111,7 +111,7 @@ func (cc *clientConn) intercepted(r *codec.Request, n int, buf []byte) gnet.Acti
 		ic.host = dst.AppendTo(ic.host[:0])
 		hostport = ic.host
 	}
-	host, portB := splitHost(hostport)
+	host, portB := codec.SplitHostPort(hostport)
 	port := 80
 	if len(portB) > 0 {
 		var ok bool
@@ -159,29 +159,6 @@ func (cc *clientConn) intercepted(r *codec.Request, n int, buf []byte) gnet.Acti
 }
 
 var httpScheme = []byte("http")
-
-// splitHost splits a Host value into host and port, keeping the brackets
-// of an IPv6 literal.
-func splitHost(hp []byte) (host, port []byte) {
-	end := len(hp)
-	if len(hp) > 0 && hp[0] == '[' {
-		for i := range hp {
-			if hp[i] == ']' {
-				if i+1 < len(hp) && hp[i+1] == ':' {
-					return hp[:i+1], hp[i+2:]
-				}
-				return hp[:i+1], nil
-			}
-		}
-		return hp, nil
-	}
-	for i := len(hp) - 1; i >= 0; i-- {
-		if hp[i] == ':' {
-			return hp[:i], hp[i+1:]
-		}
-	}
-	return hp[:end], nil
-}
 
 // verifyHost resolves host on a worker and records whether it names dst.
 // The request stays unparsed in gnet's buffer; once the verdict is known

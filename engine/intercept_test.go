@@ -5,25 +5,6 @@ import (
 	"time"
 )
 
-// Issue 15: the Host of an intercepted request, split as the cache key
-// splits it.
-func TestSplitHost(t *testing.T) {
-	cases := []struct{ in, host, port string }{
-		{"origin.test", "origin.test", ""},
-		{"origin.test:8080", "origin.test", "8080"},
-		{"198.51.100.2:80", "198.51.100.2", "80"},
-		{"[2001:db8::1]", "[2001:db8::1]", ""},
-		{"[2001:db8::1]:443", "[2001:db8::1]", "443"},
-		{"", "", ""},
-	}
-	for _, tc := range cases {
-		h, p := splitHost([]byte(tc.in))
-		if string(h) != tc.host || string(p) != tc.port {
-			t.Errorf("%q: got %q %q, want %q %q", tc.in, h, p, tc.host, tc.port)
-		}
-	}
-}
-
 // Issue 15: Host verdicts are reused until they expire, and the table is
 // bounded.
 func TestHostVerifier(t *testing.T) {

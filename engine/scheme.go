@@ -152,21 +152,7 @@ func (cc *clientConn) forwardScheme(r *codec.Request, n int, buf []byte, kind ui
 	if c != nil && (lookedUp || isUnsafe(r.Method)) {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
-	switch {
-	case !r.HasBody():
-		_, _ = cc.c.Discard(n)
-		return cc.dispatch(ex)
-	case !r.Chunked && r.ContentLength <= int64(cc.s.set.maxBody):
-		_, _ = cc.c.Discard(n)
-		cc.body, cc.left = ex, int(r.ContentLength)
-		cc.state, cc.since = stBody, cc.s.now()
-		if r.Expect100 && len(buf)-n < cc.left {
-			_, _ = cc.c.Write(continue100)
-		}
-		return cc.readBody()
-	default:
-		return cc.detachUpload(ex, r, n, buf)
-	}
+	return cc.start(ex, r, n, buf)
 }
 
 // basicCredentials decodes Authorization: Basic (RFC 7617 §2) into a user
