@@ -30,6 +30,8 @@ type harness struct {
 	sourceAddr string // its raw byte source
 	zipfFile   string
 
+	base *baseBuild // how edgeproxy-base was built (-base-rev), nil otherwise
+
 	products []*product
 	skipped  map[string]string // product → why it did not run at all
 	runs     []*runResult
@@ -171,7 +173,7 @@ func (h *harness) run() error {
 		}
 	}
 
-	targets := computeTargets(h.runs, h.cfg.scenarios)
+	targets := append(computeTargets(h.runs, h.cfg.scenarios), issue12Targets(h.runs, h.cfg.scenarios)...)
 	if h.cfg.profile {
 		h.profileMissed(targets)
 	}

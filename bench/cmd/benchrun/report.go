@@ -180,9 +180,17 @@ func (h *harness) writeJSON(targets []*target) error {
 			"rounds": h.cfg.reps, "idle_conns": h.cfg.idleConns, "cache_mib": h.cfg.cacheMiB,
 			"tunnel_bytes": h.cfg.tunnelBytes, "load_cpus": h.loadCPUs, "server_cpus": h.serverCPUs,
 			"wrk_timeout": h.cfg.wrkTimeout, "open_files": h.maxFiles,
+			"edgeproxy": h.cfg.edgeproxy, "edgeproxy_version": binaryVersion(h.cfg.edgeproxy),
 		},
 		Skipped: h.skipped, NotApplic: h.notApplicableList(), Notes: h.notes,
 		Runs: h.runs, Summary: h.summarize(), Targets: targets,
+	}
+	if h.cfg.edgeproxyBase != "" {
+		res.Config["edgeproxy_base"] = h.cfg.edgeproxyBase
+		res.Config["edgeproxy_base_version"] = binaryVersion(h.cfg.edgeproxyBase)
+	}
+	if h.base != nil {
+		res.Config["base_rev"], res.Config["base_commit"] = h.base.rev, h.base.commit
 	}
 	for _, r := range res.Summary {
 		for _, f := range []*float64{&r.RPS, &r.P50, &r.P99, &r.P999, &r.CPUPer100k, &r.HitRatio, &r.MiBps, &r.IdleKiB, &r.VsDirect, &r.EdgeOverThis} {
@@ -231,6 +239,11 @@ func (h *harness) writeReport(targets []*target) error {
 	w("# edgeproxy load test — %s\n\n", h.started.Format("2006-01-02 15:04"))
 	w("Host: %s CPUs (%s), kernel %s, %s. Load (wrk, tools, backing origin) on CPUs `%s`, server under test on CPUs `%s`.\n",
 		host["cpus"], host["cpu"], host["kernel"], host["go"], orAll(h.loadCPUs), orAll(h.serverCPUs))
+	w("edgeproxy: `%s` (%s)", h.cfg.edgeproxy, orUnknown(binaryVersion(h.cfg.edgeproxy)))
+	if h.cfg.edgeproxyBase != "" {
+		w("; edgeproxy-base:%s, `%s` (%s)", h.baseDesc(), h.cfg.edgeproxyBase, orUnknown(binaryVersion(h.cfg.edgeproxyBase)))
+	}
+	w(".\n")
 	w("Each scenario: %d round(s) × %s measured per product, products interleaved within a round; common cache size %d MiB; wrk timeout %s.\n\n",
 		h.cfg.reps, h.cfg.duration, h.cfg.cacheMiB, h.cfg.wrkTimeout)
 	w("Figures are medians over the successful rounds. Ratios (`vs direct`, `edgeproxy ÷ this`) are medians of within-round ratios. ")
@@ -256,6 +269,9 @@ func (h *harness) writeReport(targets []*target) error {
 	}
 	w("| scenario | target | measured | verdict | reference |\n|---|---|---|---|---|\n")
 	for _, t := range targets {
+		if t.Issue != 0 {
+			continue
+		}
 		measured := "—"
 		if !math.IsNaN(t.Value) && t.Status != "n/a" {
 			if t.Unit == "×" {
@@ -281,6 +297,7 @@ func (h *harness) writeReport(targets []*target) error {
 		w(". Read with `go tool pprof -top bin/edgeproxy FILE`.\n")
 	}
 	w("\n")
+	h.writeIssue12(w, targets)
 
 	if _, err := os.Stat(filepath.Join(h.outDir, "chart.png")); err == nil {
 		w("![requests/s and p99 by product and scenario](chart.png)\n\n")
@@ -369,6 +386,13 @@ func (h *harness) writeReport(targets []*target) error {
 	}
 	w("Raw wrk/tool output: `raw/`; every run with its numbers: `results.json`; logs of failed runs: `logs/`.\n")
 	return os.WriteFile(filepath.Join(h.outDir, "report.md"), []byte(b.String()), 0o644)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "version unknown"
+	}
+	return s
 }
 
 func orAll(s string) string {
