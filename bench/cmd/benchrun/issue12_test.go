@@ -113,3 +113,14 @@ func TestRoundRatiosInRoundOrder(t *testing.T) {
 		t.Errorf("got %q, want %q", got, "1.00, 2.00, 3.00")
 	}
 }
+
+// A target against the ceiling, when the ceiling was not among the
+// products, says so instead of blaming edgeproxy's runs.
+func TestTargetAgainstMissingProduct(t *testing.T) {
+	runs := []*runResult{run("hit-1k-c64", "edgeproxy", 1, 1000, 1, 1), run("hit-1k-c64", "nginx", 1, 900, 1, 1)}
+	for _, tg := range computeTargets(runs, []string{"hit-1k-c64"}) {
+		if tg.Against == "ceiling" && tg.Note != "ceiling did not run" {
+			t.Errorf("got note %q, want %q", tg.Note, "ceiling did not run")
+		}
+	}
+}
