@@ -208,7 +208,8 @@ func summaryLine(r *runResult) string {
 	case r.IdleConns > 0:
 		return fmt.Sprintf("%d conns, %.2f KiB/conn", r.IdleConns, r.IdleKiBPerConn)
 	}
-	return fmt.Sprintf("%.0f req/s p99 %.2fms cpu %.2fs/100k", r.RPS, r.P99, r.CPUPer100k)
+	return fmt.Sprintf("%.0f req/s p99 %.2fms cpu %.2fs/100k; others' CPU: server %.0f%%, load %.0f%%",
+		r.RPS, r.P99, r.CPUPer100k, r.ForeignServerPct, r.ForeignLoadPct)
 }
 
 // runOne starts product p fresh, runs scenario sc once and stops it.

@@ -123,6 +123,31 @@ func issue12Targets(runs []*runResult, scenarios []string) []*target {
 	return out
 }
 
+// disturbedPct is the share of foreign CPU above which a run is listed as
+// disturbed.
+const disturbedPct = 10
+
+// disturbed lists the successful runs of edgeproxy and of the targets'
+// references in which other processes took more than pct percent of the
+// server's or the load's CPUs.
+func disturbed(runs []*runResult, ts []*target, pct float64) []string {
+	want := make(map[string]bool)
+	for _, t := range ts {
+		want[t.Scenario+"|edgeproxy"] = true
+		want[t.Scenario+"|"+t.Against] = true
+	}
+	var out []string
+	for _, r := range runs {
+		if r.Status != statusOK || r.Rep == 0 || !want[r.Scenario+"|"+r.Product] {
+			continue
+		}
+		if r.ForeignServerPct > pct || r.ForeignLoadPct > pct {
+			out = append(out, fmt.Sprintf("%s %s round %d: server CPU %.0f%%, load CPU %.0f%%", r.Scenario, r.Product, r.Rep, r.ForeignServerPct, r.ForeignLoadPct))
+		}
+	}
+	return out
+}
+
 // fRounds lists within-round ratios: "1.02, 0.97, 1.01".
 func fRounds(xs []float64) string {
 	if len(xs) == 0 {
@@ -160,6 +185,13 @@ func (h *harness) writeIssue12(w func(format string, a ...any), targets []*targe
 		w("| %s | %s | %s | %s | %s | %s |\n", t.Scenario, t.What, measured, fRounds(t.Rounds), t.verdict(), t.Note)
 	}
 	w("\n")
+	if d := disturbed(h.runs, ts, disturbedPct); len(d) > 0 {
+		w("Runs behind these figures in which other processes took more than %.0f%% of the server's or the load generator's CPUs (the ratios of their rounds are suspect):\n\n", disturbedPct)
+		for _, l := range d {
+			w("- %s\n", l)
+		}
+		w("\n")
+	}
 
 	if !contains(h.cfg.products, baseProduct) || h.skipped[baseProduct] != "" {
 		return

@@ -124,3 +124,23 @@ func TestTargetAgainstMissingProduct(t *testing.T) {
 		}
 	}
 }
+
+func TestDisturbed(t *testing.T) {
+	ts := []*target{{Scenario: "pass-1k-c64", Against: "nginx"}}
+	quiet := run("pass-1k-c64", "edgeproxy", 1, 1, 1, 1)
+	busyServer := run("pass-1k-c64", "nginx", 1, 1, 1, 1)
+	busyServer.ForeignServerPct = 25
+	busyLoad := run("pass-1k-c64", "edgeproxy", 2, 1, 1, 1)
+	busyLoad.ForeignLoadPct = 11
+	other := run("pass-1k-c64", "squid", 1, 1, 1, 1) // no target refers to squid
+	other.ForeignServerPct = 90
+	failed := &runResult{Scenario: "pass-1k-c64", Product: "nginx", Rep: 2, Status: statusFailed, ForeignServerPct: 50}
+	got := disturbed([]*runResult{quiet, busyServer, busyLoad, other, failed}, ts, 10)
+	want := []string{
+		"pass-1k-c64 nginx round 1: server CPU 25%, load CPU 0%",
+		"pass-1k-c64 edgeproxy round 2: server CPU 0%, load CPU 11%",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -35,22 +35,26 @@ type naEntry struct {
 
 // summaryRow is one product in one scenario, over its rounds.
 type summaryRow struct {
-	Scenario     string   `json:"scenario"`
-	Product      string   `json:"product"`
-	OK           int      `json:"ok_runs"`
-	Total        int      `json:"runs"`
-	RPS          float64  `json:"rps"`
-	P50          float64  `json:"p50_ms"`
-	P99          float64  `json:"p99_ms"`
-	P999         float64  `json:"p999_ms"`
-	CPUPer100k   float64  `json:"cpu_s_per_100k"`
-	PeakRSSKiB   int64    `json:"peak_rss_kib"`
-	HitRatio     float64  `json:"hit_ratio"`
-	MiBps        float64  `json:"mib_per_s"`
-	IdleKiB      float64  `json:"idle_kib_per_conn"`
-	VsDirect     float64  `json:"ratio_vs_direct"`     // median within-round ratio to direct
-	EdgeOverThis float64  `json:"edgeproxy_over_this"` // median within-round edgeproxy/this
-	Failures     []string `json:"failures,omitempty"`
+	Scenario     string  `json:"scenario"`
+	Product      string  `json:"product"`
+	OK           int     `json:"ok_runs"`
+	Total        int     `json:"runs"`
+	RPS          float64 `json:"rps"`
+	P50          float64 `json:"p50_ms"`
+	P99          float64 `json:"p99_ms"`
+	P999         float64 `json:"p999_ms"`
+	CPUPer100k   float64 `json:"cpu_s_per_100k"`
+	PeakRSSKiB   int64   `json:"peak_rss_kib"`
+	HitRatio     float64 `json:"hit_ratio"`
+	MiBps        float64 `json:"mib_per_s"`
+	IdleKiB      float64 `json:"idle_kib_per_conn"`
+	VsDirect     float64 `json:"ratio_vs_direct"`     // median within-round ratio to direct
+	EdgeOverThis float64 `json:"edgeproxy_over_this"` // median within-round edgeproxy/this
+	// ForeignServerPct and ForeignLoadPct: the median share of the
+	// server's and the load's CPUs that other processes took.
+	ForeignServerPct float64  `json:"foreign_server_cpu_pct"`
+	ForeignLoadPct   float64  `json:"foreign_load_cpu_pct"`
+	Failures         []string `json:"failures,omitempty"`
 }
 
 // jsonFloat keeps NaN out of JSON (encoding/json rejects it).
@@ -101,6 +105,8 @@ func (h *harness) summarize() []*summaryRow {
 			row.HitRatio = medianOf(h.runs, name, p.name, func(r *runResult) float64 { return r.HitRatio })
 			row.MiBps = medianOf(h.runs, name, p.name, metricMiBps)
 			row.IdleKiB = medianOf(h.runs, name, p.name, metricIdleKiB)
+			row.ForeignServerPct = medianOf(h.runs, name, p.name, metricForeignServer)
+			row.ForeignLoadPct = medianOf(h.runs, name, p.name, metricForeignLoad)
 			row.VsDirect = math.NaN()
 			if p.name != "direct" {
 				row.VsDirect = roundRatio(h.runs, name, p.name, "direct", primary)
@@ -193,7 +199,7 @@ func (h *harness) writeJSON(targets []*target) error {
 		res.Config["base_rev"], res.Config["base_commit"] = h.base.rev, h.base.commit
 	}
 	for _, r := range res.Summary {
-		for _, f := range []*float64{&r.RPS, &r.P50, &r.P99, &r.P999, &r.CPUPer100k, &r.HitRatio, &r.MiBps, &r.IdleKiB, &r.VsDirect, &r.EdgeOverThis} {
+		for _, f := range []*float64{&r.RPS, &r.P50, &r.P99, &r.P999, &r.CPUPer100k, &r.HitRatio, &r.MiBps, &r.IdleKiB, &r.VsDirect, &r.EdgeOverThis, &r.ForeignServerPct, &r.ForeignLoadPct} {
 			*f = jsonFloat(*f)
 		}
 	}
@@ -313,11 +319,11 @@ func (h *harness) writeReport(targets []*target) error {
 		case "idle":
 			w("| product | runs ok | KiB/conn | conns held | RSS before → after MiB | edgeproxy ÷ this |\n|---|---|---|---|---|---|\n")
 		default:
-			w("| product | runs ok | req/s | p50 ms | p99 ms | p99.9 ms | CPU-s/100k | peak RSS MiB | vs direct | edgeproxy ÷ this |")
+			w("| product | runs ok | req/s | p50 ms | p99 ms | p99.9 ms | CPU-s/100k | peak RSS MiB | vs direct | edgeproxy ÷ this | others' CPU %% server/load |")
 			if sc.kind == "zipf" {
 				w(" hit ratio |")
 			}
-			w("\n|---|---|---|---|---|---|---|---|---|---|")
+			w("\n|---|---|---|---|---|---|---|---|---|---|---|")
 			if sc.kind == "zipf" {
 				w("---|")
 			}
@@ -343,8 +349,9 @@ func (h *harness) writeReport(targets []*target) error {
 				w("| %s | %s | %s | %s | %s → %s | %s |\n", r.Product, ok, fnum(r.IdleKiB, "%.2f"), fnum(median(held), "%.0f"),
 					fnum(median(before), "%.0f"), fnum(median(after), "%.0f"), fratio(r.EdgeOverThis))
 			default:
-				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.Product, ok, frps(r.RPS), fnum(r.P50, "%.2f"), fnum(r.P99, "%.2f"),
-					fnum(r.P999, "%.2f"), fnum(r.CPUPer100k, "%.2f"), rss, fratio(r.VsDirect), fratio(r.EdgeOverThis))
+				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f |", r.Product, ok, frps(r.RPS), fnum(r.P50, "%.2f"), fnum(r.P99, "%.2f"),
+					fnum(r.P999, "%.2f"), fnum(r.CPUPer100k, "%.2f"), rss, fratio(r.VsDirect), fratio(r.EdgeOverThis),
+					zeroNaN(r.ForeignServerPct), zeroNaN(r.ForeignLoadPct))
 				if sc.kind == "zipf" {
 					w(" %s |", fnum(r.HitRatio*100, "%.1f%%"))
 				}
@@ -386,6 +393,13 @@ func (h *harness) writeReport(targets []*target) error {
 	}
 	w("Raw wrk/tool output: `raw/`; every run with its numbers: `results.json`; logs of failed runs: `logs/`.\n")
 	return os.WriteFile(filepath.Join(h.outDir, "report.md"), []byte(b.String()), 0o644)
+}
+
+func zeroNaN(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
 }
 
 func orUnknown(s string) string {

@@ -29,6 +29,9 @@ func metricCPU(r *runResult) float64     { return r.CPUPer100k }
 func metricMiBps(r *runResult) float64   { return r.MiBps }
 func metricIdleKiB(r *runResult) float64 { return r.IdleKiBPerConn }
 
+func metricForeignServer(r *runResult) float64 { return r.ForeignServerPct }
+func metricForeignLoad(r *runResult) float64   { return r.ForeignLoadPct }
+
 // okRuns returns the successful runs of product in scenario, keyed by round.
 func okRuns(runs []*runResult, scenario, product string) map[int]*runResult {
 	m := make(map[int]*runResult)
