@@ -185,7 +185,7 @@ func (h *harness) writeJSON(targets []*target) error {
 			"scenarios": h.cfg.scenarios, "products": h.cfg.products, "duration_s": h.cfg.duration.Seconds(),
 			"rounds": h.cfg.reps, "idle_conns": h.cfg.idleConns, "cache_mib": h.cfg.cacheMiB,
 			"tunnel_bytes": h.cfg.tunnelBytes, "load_cpus": h.loadCPUs, "server_cpus": h.serverCPUs,
-			"wrk_timeout": h.cfg.wrkTimeout, "open_files": h.maxFiles,
+			"wrk_timeout": h.cfg.wrkTimeout, "open_files": h.maxFiles, "nice": h.cfg.nice,
 			"edgeproxy": h.cfg.edgeproxy, "edgeproxy_version": binaryVersion(h.cfg.edgeproxy),
 		},
 		Skipped: h.skipped, NotApplic: h.notApplicableList(), Notes: h.notes,
@@ -250,8 +250,12 @@ func (h *harness) writeReport(targets []*target) error {
 		w("; edgeproxy-base:%s, `%s` (%s)", h.baseDesc(), h.cfg.edgeproxyBase, orUnknown(binaryVersion(h.cfg.edgeproxyBase)))
 	}
 	w(".\n")
-	w("Each scenario: %d round(s) × %s measured per product, products interleaved within a round; common cache size %d MiB; wrk timeout %s.\n\n",
+	w("Each scenario: %d round(s) × %s measured per product, products interleaved within a round; common cache size %d MiB; wrk timeout %s",
 		h.cfg.reps, h.cfg.duration, h.cfg.cacheMiB, h.cfg.wrkTimeout)
+	if h.cfg.nice != 0 {
+		w("; every process of the run at niceness %d", h.cfg.nice)
+	}
+	w(".\n\n")
 	w("Figures are medians over the successful rounds. Ratios (`vs direct`, `edgeproxy ÷ this`) are medians of within-round ratios. ")
 	w("CPU is the server's own utime+stime (all its processes) per 100,000 requests (per GiB for the tunnel). ")
 	w("A run with socket errors, non-2xx/3xx responses or a failed hit check is FAILED and left out of every figure.\n\n")
