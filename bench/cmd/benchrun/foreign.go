@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -138,4 +139,65 @@ func (m *foreignMeter) finish(r *runResult, server, load float64) {
 	sc, lc := parseCPUList(m.h.serverCPUs), parseCPUList(m.h.loadCPUs)
 	r.ForeignServerPct = foreignPct(busySeconds(m.busy0, busy1, sc), server, len(sc), elapsed)
 	r.ForeignLoadPct = foreignPct(busySeconds(m.busy0, busy1, lc), load, len(lc), elapsed)
+}
+
+// foreignMax is the larger of a run's two foreign shares.
+func (r *runResult) foreignMax() float64 { return max(r.ForeignServerPct, r.ForeignLoadPct) }
+
+// disturbedBy reports whether r is a successful run in which other
+// processes took more than pct percent of the server's or the load's CPUs
+// (pct ≤ 0: never).
+func (r *runResult) disturbedBy(pct float64) bool {
+	return pct > 0 && r.Status == statusOK && r.foreignMax() > pct
+}
+
+// keepLeastDisturbed picks, of the attempts at one run, the successful one
+// in which others took the least CPU, and notes every attempt's shares on
+// it. A failed attempt is kept only when none succeeded; the first attempt
+// is never repeated because it failed, so a failure is never retried away.
+func keepLeastDisturbed(attempts []*runResult) *runResult {
+	best := attempts[0]
+	for _, a := range attempts[1:] {
+		if a.Status == statusOK && (best.Status != statusOK || a.foreignMax() < best.foreignMax()) {
+			best = a
+		}
+	}
+	if len(attempts) > 1 {
+		var shares []string
+		for i, a := range attempts {
+			mark := ""
+			if a == best {
+				mark = " (kept)"
+			}
+			if a.Status != statusOK {
+				shares = append(shares, fmt.Sprintf("%d: FAILED%s", i+1, mark))
+				continue
+			}
+			shares = append(shares, fmt.Sprintf("%d: %.0f%%/%.0f%%%s", i+1, a.ForeignServerPct, a.ForeignLoadPct, mark))
+		}
+		note := fmt.Sprintf("run %d times, others took too much CPU (server/load per attempt: %s)", len(attempts), strings.Join(shares, ", "))
+		if best.Note != "" {
+			note = best.Note + "; " + note
+		}
+		best.Note = note
+		best.Attempts = len(attempts)
+	}
+	return best
+}
+
+// repeatDisturbed runs sc for p again, up to -tries attempts in all, while
+// the attempts so far were disturbed beyond -max-foreign, and returns the
+// least disturbed one.
+func (h *harness) repeatDisturbed(sc scenario, p *product, r *runResult) *runResult {
+	attempts := []*runResult{r}
+	for a := 2; a <= h.cfg.tries && attempts[len(attempts)-1].disturbedBy(h.cfg.maxForeign) && r.Status == statusOK; a++ {
+		h.logf("  disturbed (others took more than %.0f%% of a CPU set): attempt %d", h.cfg.maxForeign, a)
+		x := h.runOne(sc, p, r.Rep, a, false)
+		h.logf("round %d %-13s %-13s %s", r.Rep, sc.name, p.name, summaryLine(x))
+		attempts = append(attempts, x)
+		if !x.disturbedBy(h.cfg.maxForeign) && x.Status == statusOK {
+			break
+		}
+	}
+	return keepLeastDisturbed(attempts)
 }

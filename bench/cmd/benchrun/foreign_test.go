@@ -49,3 +49,53 @@ func TestForeignPct(t *testing.T) {
 		t.Errorf("foreignPct below zero: got %v, want 0", got)
 	}
 }
+
+func TestKeepLeastDisturbed(t *testing.T) {
+	at := func(status string, srv, load float64) *runResult {
+		return &runResult{Scenario: "s", Product: "p", Rep: 1, Status: status, ForeignServerPct: srv, ForeignLoadPct: load}
+	}
+	for _, tc := range []struct {
+		name     string
+		attempts []*runResult
+		keep     int
+		note     string
+	}{
+		{"once", []*runResult{at(statusOK, 50, 50)}, 0, ""},
+		{"the quietest", []*runResult{at(statusOK, 40, 10), at(statusOK, 5, 30), at(statusOK, 20, 2)},
+			2, "run 3 times, others took too much CPU (server/load per attempt: 1: 40%/10%, 2: 5%/30%, 3: 20%/2% (kept))"},
+		{"a failed retry is not kept", []*runResult{at(statusOK, 40, 40), at(statusFailed, 0, 0)},
+			0, "run 2 times, others took too much CPU (server/load per attempt: 1: 40%/40% (kept), 2: FAILED)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := keepLeastDisturbed(tc.attempts)
+			if got != tc.attempts[tc.keep] {
+				t.Errorf("kept %+v, want attempt %d", got, tc.keep+1)
+			}
+			if got.Note != tc.note {
+				t.Errorf("note: got %q, want %q", got.Note, tc.note)
+			}
+			if want := map[bool]int{true: len(tc.attempts), false: 0}[len(tc.attempts) > 1]; got.Attempts != want {
+				t.Errorf("attempts: got %d, want %d", got.Attempts, want)
+			}
+		})
+	}
+}
+
+func TestDisturbedBy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    runResult
+		pct  float64
+		want bool
+	}{
+		{"off", runResult{Status: statusOK, ForeignServerPct: 90}, 0, false},
+		{"server above", runResult{Status: statusOK, ForeignServerPct: 11}, 10, true},
+		{"load above", runResult{Status: statusOK, ForeignLoadPct: 11}, 10, true},
+		{"at the limit", runResult{Status: statusOK, ForeignServerPct: 10}, 10, false},
+		{"failed runs are not repeated", runResult{Status: statusFailed, ForeignServerPct: 90}, 10, false},
+	} {
+		if got := tc.r.disturbedBy(tc.pct); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

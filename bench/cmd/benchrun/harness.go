@@ -163,9 +163,10 @@ func (h *harness) run() error {
 				if _, skip := h.skipped[p.name]; skip || notApplicable(p, sc) != "" {
 					continue
 				}
-				r := h.runOne(sc, p, rep, false)
-				h.runs = append(h.runs, r)
+				r := h.runOne(sc, p, rep, 1, false)
 				h.logf("round %d %-13s %-13s %s", rep, sc.name, p.name, summaryLine(r))
+				r = h.repeatDisturbed(sc, p, r)
+				h.runs = append(h.runs, r)
 			}
 		}
 		if err := h.writeJSON(nil); err != nil {
@@ -213,7 +214,9 @@ func summaryLine(r *runResult) string {
 }
 
 // runOne starts product p fresh, runs scenario sc once and stops it.
-func (h *harness) runOne(sc scenario, p *product, rep int, profile bool) *runResult {
+// attempt counts the runs of one (scenario, product, round) from 1 (see
+// repeatDisturbed); a later attempt's raw output is suffixed -a<attempt>.
+func (h *harness) runOne(sc scenario, p *product, rep, attempt int, profile bool) *runResult {
 	r := &runResult{Scenario: sc.name, Product: p.name, Rep: rep, Status: statusOK, OriginDelta: -1}
 	h.seq++
 	dir := filepath.Join(h.runDir, fmt.Sprintf("%03d-%s-%s", h.seq, sc.name, p.name))
@@ -263,6 +266,9 @@ func (h *harness) runOne(sc scenario, p *product, rep int, profile bool) *runRes
 	}
 
 	rawBase := filepath.Join(h.outDir, "raw", fmt.Sprintf("%s-%s-r%d", sc.name, p.name, rep))
+	if attempt > 1 {
+		rawBase += fmt.Sprintf("-a%d", attempt)
+	}
 	if profile {
 		rawBase += "-profile"
 	}
@@ -362,7 +368,7 @@ func (h *harness) profileMissed(targets []*target) {
 		saved := h.cfg.duration
 		h.cfg.duration = max(saved, 12*time.Second)
 		h.logf("profile run: %s edgeproxy", sc.name)
-		r := h.runOne(sc, ep, 0, true)
+		r := h.runOne(sc, ep, 0, 1, true)
 		h.cfg.duration = saved
 		h.logf("profile run: %s", summaryLine(r))
 	}

@@ -124,8 +124,8 @@ func issue12Targets(runs []*runResult, scenarios []string) []*target {
 }
 
 // disturbedPct is the share of foreign CPU above which a run is listed as
-// disturbed.
-const disturbedPct = 10
+// disturbed, unless -max-foreign gives another.
+const disturbedPct float64 = 10
 
 // disturbed lists the successful runs of edgeproxy and of the targets'
 // references in which other processes took more than pct percent of the
@@ -185,8 +185,12 @@ func (h *harness) writeIssue12(w func(format string, a ...any), targets []*targe
 		w("| %s | %s | %s | %s | %s | %s |\n", t.Scenario, t.What, measured, fRounds(t.Rounds), t.verdict(), t.Note)
 	}
 	w("\n")
-	if d := disturbed(h.runs, ts, disturbedPct); len(d) > 0 {
-		w("Runs behind these figures in which other processes took more than %.0f%% of the server's or the load generator's CPUs (the ratios of their rounds are suspect):\n\n", disturbedPct)
+	limit := disturbedPct
+	if h.cfg.maxForeign > 0 {
+		limit = h.cfg.maxForeign
+	}
+	if d := disturbed(h.runs, ts, limit); len(d) > 0 {
+		w("Runs behind these figures in which other processes took more than %.0f%% of the server's or the load generator's CPUs (the ratios of their rounds are suspect):\n\n", limit)
 		for _, l := range d {
 			w("- %s\n", l)
 		}

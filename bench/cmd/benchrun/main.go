@@ -43,6 +43,8 @@ type config struct {
 	noPin       bool
 	profile     bool
 	nice        int
+	maxForeign  float64 // percent; 0: never repeat a run
+	tries       int
 
 	// edgeproxyBase is the baseline binary (product edgeproxy-base), ""
 	// for none; baseRev, when set, is the git revision built into it.
@@ -77,6 +79,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.wrkTimeout, "wrk-timeout", "5s", "wrk --timeout: a response slower than this counts as a socket error")
 	fs.BoolVar(&c.noPin, "no-pin", false, "do not pin load and server to separate CPUs")
 	fs.BoolVar(&c.profile, "profile", true, "fetch edgeproxy CPU profiles for missed targets")
+	fs.Float64Var(&c.maxForeign, "max-foreign", 0, "repeat a load run in which other processes took more than this percentage of the server's or the load's CPUs, up to -tries attempts, keeping the least disturbed (0: off)")
+	fs.IntVar(&c.tries, "tries", 3, "attempts per run at most, with -max-foreign")
 	fs.IntVar(&c.nice, "nice", 0, "niceness of every process the run starts (-20..19; e.g. -10 so that other work on a shared machine disturbs the run less; needs root below 0)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -112,6 +116,10 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-reps must be at least 1")
 	case c.idleConns < 1:
 		return c, errors.New("-conns-idle must be at least 1")
+	case c.maxForeign < 0 || c.maxForeign >= 100:
+		return c, errors.New("-max-foreign must be within 0..100 (percent)")
+	case c.tries < 1:
+		return c, errors.New("-tries must be at least 1")
 	case c.nice < -20 || c.nice > 19:
 		return c, errors.New("-nice must be within -20..19")
 	}

@@ -186,6 +186,7 @@ func (h *harness) writeJSON(targets []*target) error {
 			"rounds": h.cfg.reps, "idle_conns": h.cfg.idleConns, "cache_mib": h.cfg.cacheMiB,
 			"tunnel_bytes": h.cfg.tunnelBytes, "load_cpus": h.loadCPUs, "server_cpus": h.serverCPUs,
 			"wrk_timeout": h.cfg.wrkTimeout, "open_files": h.maxFiles, "nice": h.cfg.nice,
+			"max_foreign_pct": h.cfg.maxForeign, "tries": h.cfg.tries,
 			"edgeproxy": h.cfg.edgeproxy, "edgeproxy_version": binaryVersion(h.cfg.edgeproxy),
 		},
 		Skipped: h.skipped, NotApplic: h.notApplicableList(), Notes: h.notes,
@@ -254,6 +255,9 @@ func (h *harness) writeReport(targets []*target) error {
 		h.cfg.reps, h.cfg.duration, h.cfg.cacheMiB, h.cfg.wrkTimeout)
 	if h.cfg.nice != 0 {
 		w("; every process of the run at niceness %d", h.cfg.nice)
+	}
+	if h.cfg.maxForeign > 0 {
+		w("; a load run in which other processes took more than %.0f%% of the server's or the load's CPUs was made again, up to %d attempts, keeping the least disturbed (see the caveats)", h.cfg.maxForeign, h.cfg.tries)
 	}
 	w(".\n\n")
 	w("Figures are medians over the successful rounds. Ratios (`vs direct`, `edgeproxy ÷ this`) are medians of within-round ratios. ")
