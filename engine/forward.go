@@ -139,6 +139,9 @@ func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 	if ex.ohead != nil {
 		return cc.fetchOnLoop(ex)
 	}
+	if ex.fs.onLoop && cc.fillOnLoop(ex) {
+		return gnet.None
+	}
 	cc.state = stBusy
 	cc.s.inflight.Add(1)
 	if err := cc.s.submit(cc.remote, ex.run); err != nil {
