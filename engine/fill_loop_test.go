@@ -295,3 +295,60 @@ func TestFillRevalidation304Freshens(t *testing.T) {
 	wantHit(t, resp, "after the 304")
 	wantStoredRight(t, s, "http://"+o.addr+"/other", "/other")
 }
+
+// Issue 12: a stale-while-revalidate refresh, a background fetch, goes
+// through the loop's origin pool and freshens the entry with a 304;
+// the bytes its origin sends past the 304 reach no other URL.
+func TestFillBackgroundRefresh(t *testing.T) {
+	s := startProxy(t, oneLoop)
+	body := "swr body"
+	var mu sync.Mutex
+	var conds []string
+	var asked atomic.Int32
+	o := startScriptOrigin(t, func(c *scriptConn) {
+		for {
+			p, _ := c.read()
+			switch p {
+			case "":
+				return
+			case "/swr":
+				if asked.Add(1) == 1 {
+					c.write("HTTP/1.1 200 OK\r\nCache-Control: max-age=10, stale-while-revalidate=3600\r\nAge: 20\r\nETag: \"s1\"\r\nContent-Length: " +
+						strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+					continue
+				}
+				mu.Lock()
+				conds = append(conds, "304")
+				mu.Unlock()
+				c.write("HTTP/1.1 304 Not Modified\r\nCache-Control: max-age=3600\r\nETag: \"s1\"\r\n\r\n" + injectedCacheable)
+			default:
+				c.write(cacheable(p))
+			}
+		}
+	})
+	url := "http://" + o.addr + "/swr"
+	cacheGet(t, s, url)
+	reuses := s.originStats.Reuses.Load()
+	resp, got := cacheGet(t, s, url) // stale: served, and refreshed behind
+	if got != body {
+		t.Fatalf("stale hit: got %q, want %q", got, body)
+	}
+	wantHit(t, resp, "stale-while-revalidate")
+	waitFor(t, "the refresh", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conds) == 1 && s.inflight.Load() == 0
+	})
+	if r := s.originStats.Reuses.Load(); r != reuses+1 {
+		t.Errorf("the refresh took %d pooled origin connections of the loop, want 1", r-reuses)
+	}
+	resp, got = cacheGet(t, s, url)
+	if got != body {
+		t.Fatalf("after the refresh: got %q, want %q", got, body)
+	}
+	wantHit(t, resp, "after the refresh")
+	if ttl, ok := ttlOf(resp); !ok || ttl < 3000 {
+		t.Errorf("after the refresh: ttl %d, want the 304's max-age=3600", ttl)
+	}
+	wantStoredRight(t, s, "http://"+o.addr+"/other", "/other")
+}
