@@ -82,7 +82,7 @@ func (ex *exchange) doneWithOrigin() {
 // url is the request target for logs.
 func (ex *exchange) url() string {
 	if ex.req == nil {
-		return ""
+		return ex.target
 	}
 	return string(ex.req.RequestURI())
 }
