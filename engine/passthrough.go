@@ -35,8 +35,12 @@ func (cc *clientConn) prepareOnLoop(ex *exchange, r *codec.Request) {
 	}
 	switch {
 	case ex.mode != cacheNone:
+		// A dst rule to decide on the resolved address is decided by a
+		// worker first (fillOnLoop).
 		ex.fs.onLoop, ex.fs.home = true, cc.l
-	case ex.key == nil:
+	case ex.key == nil && ex.recheck == nil:
+		// A request with a dst rule to decide on the resolved address
+		// takes the worker path, whose roundTrip decides it first.
 		cc.s.originRequest(ex, r)
 	}
 }
