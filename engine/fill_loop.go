@@ -32,8 +32,13 @@ import (
 // there first and comes back with EventLoop.Execute; answers from the cache
 // after the fetch (a freshened 304, stale-if-error) go to a worker too.
 //
-// The handler touches the client only through fillSend and endFill, so a
-// driver that runs origin.Handler on a worker needs to replace those two.
+// The handler reaches the client only through fillBuf, fillKeep, fillKept,
+// fillSend, fillBehind and endFill (the loop's connection, below), and
+// leaves the loop only through detachFill and onWorker. A driver that runs
+// the handler on a worker (https:// origins, tproxy) replaces those: writes
+// through the exchange's asyncSink, which waits for the client itself, so
+// fillBehind is false and nothing needs detaching, and the end is the
+// sink's finish.
 
 // fillState is what a cache exchange run by the origin package carries.
 type fillState struct {
@@ -131,10 +136,10 @@ func (h *fillHandler) OnHead(oex *origin.Exchange, r *codec.Response) error {
 	ex := h.ex
 	if r.Interim() {
 		if ex.bg == bgNone && !ex.fs.gone && ex.minor == 1 && (r.Status == 100 || r.Status == 103) {
-			out := codec.AppendStatusLine(ex.cc.l.out[:0], r.Status)
+			out := codec.AppendStatusLine(ex.fillBuf(), r.Status)
 			out = appendEndToEnd(out, r)
-			ex.cc.l.out = append(out, "\r\n"...)
-			_ = ex.fillSend(ex.cc.l.out)
+			out = ex.fillKeep(append(out, "\r\n"...))
+			_ = ex.fillSend(out)
 		}
 		return nil
 	}
@@ -224,8 +229,7 @@ func (h *fillHandler) OnHead(oex *origin.Exchange, r *codec.Response) error {
 	if ex.bg != bgNone || ex.fs.gone {
 		return nil
 	}
-	out := appendOriginHead(ex.cc.l.out[:0], r, ex.s.set.name, framing, closing, ex.report())
-	ex.cc.l.out = out
+	out := ex.fillKeep(appendOriginHead(ex.fillBuf(), r, ex.s.set.name, framing, closing, ex.report()))
 	if framing == frameLength && int64(oex.Received()) >= cl {
 		// The whole body came with the head: both go out in one write,
 		// from OnDone, which runs before this read returns.
@@ -303,22 +307,20 @@ func (h *fillHandler) OnBody(oex *origin.Exchange, data []byte) error {
 		}
 		return nil
 	case ex.hold:
-		ex.cc.l.out = append(ex.cc.l.out, data...)
+		ex.fillKeep(append(ex.fillKept(), data...))
 		return nil
 	}
 	var err error
 	if ex.fs.framing == frameChunked {
-		out := codec.AppendChunkHeader(ex.cc.l.out[:0], len(data))
-		out = append(append(out, data...), crlf...)
-		ex.cc.l.out = out
-		err = ex.fillSend(out)
+		out := codec.AppendChunkHeader(ex.fillBuf(), len(data))
+		err = ex.fillSend(ex.fillKeep(append(append(out, data...), crlf...)))
 	} else {
 		err = ex.fillSend(data)
 	}
 	if err != nil {
 		return ex.clientGone(err)
 	}
-	if ex.cc.c.OutboundBuffered() > watermark && (ex.fs.cl < 0 || ex.fs.got < ex.fs.cl) {
+	if ex.fillBehind() && (ex.fs.cl < 0 || ex.fs.got < ex.fs.cl) {
 		return ex.detachFill(oex, nil)
 	}
 	return nil
@@ -451,8 +453,19 @@ func (ex *exchange) metaOf(r *codec.Response) cache.Meta {
 	return m
 }
 
+// fillBuf returns the loop's empty scratch buffer for what goes to the
+// client; fillKeep keeps b (built on it) as the scratch and returns it, and
+// fillKept returns what was kept. The scratch lives until the loop's next
+// callback.
+func (ex *exchange) fillBuf() []byte          { return ex.cc.l.out[:0] }
+func (ex *exchange) fillKeep(b []byte) []byte { ex.cc.l.out = b; return b }
+func (ex *exchange) fillKept() []byte         { return ex.cc.l.out }
+
 // fillSend writes b to the client; b need not outlive the call.
 func (ex *exchange) fillSend(b []byte) error { return ex.send(b) }
+
+// fillBehind reports whether more than watermark bytes wait for the client.
+func (ex *exchange) fillBehind() bool { return ex.cc.c.OutboundBuffered() > watermark }
 
 // fillSink is where a worker writes the rest of the response.
 func (ex *exchange) fillSink() sink {
