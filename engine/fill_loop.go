@@ -79,14 +79,11 @@ func (cc *clientConn) fillOnLoop(ex *exchange) bool {
 		return false
 	}
 	if ex.mode == cacheMiss {
+		// A fill that committed between this loop's lookup and Join (a
+		// window of a few instructions on this goroutine) costs one more
+		// fetch, not a second lookup of every miss.
 		f, leader := s.cache.Join(ex.key)
 		if !leader {
-			return false
-		}
-		// A commit may have landed between the loop's miss and Join: the
-		// worker answers from the cache.
-		if s.cache.Lookup(ex.key, &ex.creq, time.Now(), noHit) == cache.Fresh {
-			f.Cancel()
 			return false
 		}
 		ex.flight = f
