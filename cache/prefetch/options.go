@@ -1,6 +1,9 @@
 package prefetch
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Options configures a Graph. The zero value of each field selects its
 // default; negative values are errors for Validate and defaults for New.
@@ -8,6 +11,12 @@ type Options struct {
 	// Window is w, the number of a client's previous requests that a request
 	// is credited to. If zero, DefaultWindow is used; at most MaxWindow.
 	Window int
+
+	// Span, if positive, bounds how long after a client's request A its
+	// request B counts for the arc A → B: B is credited to the requests
+	// among its client's last Window that were made within Span before it.
+	// Zero means no bound (the window alone decides).
+	Span time.Duration
 
 	// Threshold is k: arcs with p(A→B) ≥ k form A's prefetch set. If zero,
 	// DefaultThreshold is used; at most 1.
@@ -20,6 +29,11 @@ type Options struct {
 	// wasted prefetch bytes: a one-time download after a page whose images
 	// are requested twice has p = 0.5 from every image.) If zero, 1 is used (p alone decides).
 	MinCount int
+
+	// Proof is how many of a client's predictions it must have followed
+	// (asked for while pending) before a Predictor fetches its
+	// predictions. If zero, none: every client's are fetched.
+	Proof int
 
 	// MaxNodes bounds the URLs the graph knows. If zero, DefaultMaxNodes.
 	MaxNodes int
@@ -53,10 +67,14 @@ func (o Options) Validate() error {
 	switch {
 	case o.Window < 0 || o.Window > MaxWindow:
 		return bad("window", o.Window, fmt.Sprintf("0 to %d", MaxWindow))
+	case o.Span < 0:
+		return bad("span", o.Span, "≥ 0")
 	case o.Threshold < 0 || o.Threshold > 1 || o.Threshold != o.Threshold:
 		return bad("threshold", o.Threshold, "0 to 1")
 	case o.MinCount < 0:
 		return bad("min_count", o.MinCount, "≥ 0")
+	case o.Proof < 0:
+		return bad("proof", o.Proof, "≥ 0")
 	case o.MaxNodes < 0:
 		return bad("max_nodes", o.MaxNodes, "≥ 0")
 	case o.MaxArcs < 0:
@@ -80,6 +98,7 @@ func (o Options) withDefaults() Options {
 	}
 	o.Threshold = min(o.Threshold, 1)
 	o.MinCount = max(o.MinCount, 1)
+	o.Proof = max(o.Proof, 0)
 	if o.MaxNodes <= 0 {
 		o.MaxNodes = DefaultMaxNodes
 	}
