@@ -27,6 +27,19 @@ type Storer interface {
 type PrefetchConfig struct {
 	Options   prefetch.Options
 	MaxObject int64 // objects larger than this are not prefetched (prefetch.max_object); 0: no bound
+	// Lag is how many requests of the trace are answered while a
+	// prefetch is in flight: it is stored before request i+Lag+1 if
+	// issued after request i. A request for the object meanwhile joins
+	// the prefetch (collapsed forwarding): a miss, but no second fetch,
+	// and the prefetch counts as not used. Zero: prefetches land at once.
+	// A serial replay through the proxy behaves like a Lag of a few
+	// requests (bench/trace/README.md).
+	Lag int
+	// Delay is the same in the log's time: a prefetch issued at time T
+	// is stored before the first request logged at T+Delay or later
+	// (with a Lag too, once both have passed). A browser asks for what a
+	// page embeds within a second or two of the page.
+	Delay time.Duration
 }
 
 // PrefetchResult is one simulation with prefetching beside the same policy
@@ -34,8 +47,9 @@ type PrefetchConfig struct {
 //
 // Definitions (issue 17): a prefetch is used if the next request for its
 // object is a hit, that is, before the object was evicted; precision is
-// used / prefetches. Uplink is the bytes of client misses plus the bytes
-// prefetched. Misses removed is the share of the misses without
+// used / prefetches. Uplink is the bytes of client misses (less those
+// that joined a prefetch in flight, with a Lag) plus the bytes prefetched.
+// Misses removed is the share of the misses without
 // prefetching that prefetching removed, net of the misses its evictions
 // caused, in requests and in bytes; extra uplink is the uplink prefetching
 // adds, (miss bytes + prefetch bytes − miss bytes without) / miss bytes
@@ -51,6 +65,9 @@ type PrefetchResult struct {
 	Stored        int64   `json:"prefetch_stored"`
 	Used          int64   `json:"prefetch_used"` // used before evicted
 	UsedBytes     int64   `json:"prefetch_used_bytes"`
+
+	Collapsed      int64 `json:"collapsed"` // misses that joined a prefetch in flight (Lag)
+	CollapsedBytes int64 `json:"collapsed_bytes"`
 
 	Misses        int64 `json:"misses"`
 	MissBytes     int64 `json:"miss_bytes"`
@@ -85,7 +102,22 @@ func RunPrefetch(name string, t *Trace, capacity int64, base Policy, p Storer, c
 	res.runBase(name, t, capacity, base, cfg.Options.Span)
 	res.Result = Result{Policy: name + "+prefetch", Capacity: capacity}
 	pr := prefetch.NewPredictor(cfg.Options)
-	pending := make([]bool, t.Objects) // stored by a prefetch, not yet asked for
+	pending := make([]bool, t.Objects)  // stored by a prefetch, not yet asked for
+	inflight := make([]int8, t.Objects) // 1: a prefetch in flight; 2: and a request joined it
+	type fetch struct {
+		due int   // request index
+		at  int64 // logged unix ms
+		id  int32
+	}
+	var queue []fetch // prefetches in flight, in order of issue
+	land := func(id int32) {
+		joined := inflight[id] == 2
+		inflight[id] = 0
+		if p.Store(id) {
+			res.Stored++
+			pending[id] = !joined
+		}
+	}
 	index := make(map[string]int32, t.Objects)
 	for id, u := range t.URLs {
 		index[u] = int32(id)
@@ -95,10 +127,21 @@ func RunPrefetch(name string, t *Trace, capacity int64, base Policy, p Storer, c
 		client []byte
 	)
 	for i, id := range t.IDs {
+		for len(queue) > 0 && queue[0].due <= i && queue[0].at <= t.Times[i] {
+			land(queue[0].id)
+			queue = queue[1:]
+		}
 		size := t.Sizes[id]
 		res.Requests++
 		res.Bytes += size
-		hit := p.Access(i)
+		hit := false
+		if inflight[id] != 0 {
+			inflight[id] = 2
+			res.Collapsed++
+			res.CollapsedBytes += size
+		} else {
+			hit = p.Access(i)
+		}
 		if hit {
 			res.Hits++
 			res.HitBytes += size
@@ -117,15 +160,17 @@ func RunPrefetch(name string, t *Trace, capacity int64, base Policy, p Storer, c
 		set = pr.Observe(string(client), t.URLs[id], time.UnixMilli(t.Times[i]), set[:0])
 		for _, c := range set {
 			cid, ok := index[c.URL]
-			if !ok || p.Contains(cid) || cfg.MaxObject > 0 && t.Sizes[cid] > cfg.MaxObject {
+			if !ok || inflight[cid] != 0 || p.Contains(cid) || cfg.MaxObject > 0 && t.Sizes[cid] > cfg.MaxObject {
 				continue
 			}
 			res.Prefetches++
 			res.PrefetchBytes += t.Sizes[cid]
-			if p.Store(cid) {
-				res.Stored++
-				pending[cid] = true
+			if cfg.Lag <= 0 && cfg.Delay <= 0 {
+				land(cid)
+				continue
 			}
+			inflight[cid] = 1
+			queue = append(queue, fetch{due: i + 1 + max(cfg.Lag, 0), at: t.Times[i] + cfg.Delay.Milliseconds(), id: cid})
 		}
 	}
 	res.derive()
@@ -172,7 +217,7 @@ func (res *PrefetchResult) derive() {
 	bm, bb := math.Max(1, float64(res.BaseMisses)), math.Max(1, float64(res.BaseMissBytes))
 	res.MissesRemoved = float64(res.BaseMisses-res.Misses) / bm
 	res.MissBytesRemoved = float64(res.BaseMissBytes-res.MissBytes) / bb
-	res.ExtraUplink = float64(res.MissBytes+res.PrefetchBytes-res.BaseMissBytes) / bb
+	res.ExtraUplink = float64(res.MissBytes-res.CollapsedBytes+res.PrefetchBytes-res.BaseMissBytes) / bb
 	res.PrefetchUplink = float64(res.PrefetchBytes) / bb
 	res.WastedUplink = float64(res.PrefetchBytes-res.UsedBytes) / bb
 	res.Precision = float64(res.Used) / math.Max(1, float64(res.Prefetches))

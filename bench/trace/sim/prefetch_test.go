@@ -80,3 +80,21 @@ func TestRunPrefetch(t *testing.T) {
 		})
 	}
 }
+
+// With a Lag, the browser's request for I, right after P, joins the
+// prefetch in flight: a miss as without prefetching, fetched once, and the
+// prefetch is not used. Prefetching then neither removes misses nor adds
+// uplink.
+func TestRunPrefetchLag(t *testing.T) {
+	tr := visits(10)
+	base, _ := New("lru", tr, 200)
+	p, _ := New("lru", tr, 200)
+	cfg := PrefetchConfig{Options: prefetch.Options{Window: 4, Threshold: 0.4, MinCount: 2, Proof: 1}, Lag: 1}
+	r := RunPrefetch("lru", tr, 200, base, p.(Storer), cfg)
+	if r.Prefetches == 0 || r.Collapsed != r.Prefetches || r.Used != 0 {
+		t.Errorf("prefetches %d, collapsed %d, used %d: want every prefetch joined by its request, none used", r.Prefetches, r.Collapsed, r.Used)
+	}
+	if r.Misses != r.BaseMisses || r.ExtraUplink != 0 {
+		t.Errorf("misses %d (base %d), extra uplink %g: want the same misses and no extra uplink", r.Misses, r.BaseMisses, r.ExtraUplink)
+	}
+}

@@ -20,6 +20,8 @@ type prefetchOpts struct {
 	span       time.Duration
 	proof      int
 	maxObject  int64
+	lag        int
+	delay      time.Duration
 }
 
 func prefetchFlags() *prefetchOpts {
@@ -30,11 +32,13 @@ func prefetchFlags() *prefetchOpts {
 	flag.DurationVar(&o.span, "prefetch-span", prefetch.DefaultSpan, "prefetch.span (0: the window alone)")
 	flag.IntVar(&o.proof, "prefetch-proof", prefetch.DefaultProof, "prefetch.proof (0: every client)")
 	flag.Int64Var(&o.maxObject, "prefetch-max-object", prefetch.DefaultMaxObject, "prefetch.max_object in bytes (0: no bound)")
+	flag.IntVar(&o.lag, "prefetch-lag", 0, "requests answered while a prefetch is in flight (0: prefetches land at once)")
+	flag.DurationVar(&o.delay, "prefetch-delay", 0, "logged time a prefetch is in flight (0: none)")
 	return o
 }
 
 func (o *prefetchOpts) String() string {
-	return fmt.Sprintf("window %d, min_count %d, span %s, proof %d, max_object %d", o.window, o.minCount, o.span, o.proof, o.maxObject)
+	return fmt.Sprintf("window %d, min_count %d, span %s, proof %d, max_object %d, lag %d, delay %s", o.window, o.minCount, o.span, o.proof, o.maxObject, o.lag, o.delay)
 }
 
 // curves runs the edge policy with prefetching at each size and threshold.
@@ -58,6 +62,8 @@ func (o *prefetchOpts) curves(t *sim.Trace, pcts []float64, cfg sim.EdgeConfig) 
 			pc := sim.PrefetchConfig{
 				Options:   prefetch.Options{Window: o.window, Threshold: th, MinCount: o.minCount, Span: o.span, Proof: o.proof},
 				MaxObject: o.maxObject,
+				Lag:       o.lag,
+				Delay:     o.delay,
 			}
 			row = append(row, sim.RunPrefetch("edge", t, capacity, sim.NewEdge(t, capacity, cfg), sim.NewEdge(t, capacity, cfg), pc))
 		}
