@@ -22,7 +22,7 @@ func learned(t *testing.T, s *Server, o *countingOrigin, n *int) {
 	}
 }
 
-// Issue 17: at the defaults (threshold 0.4, span 5s, proof 1), a page's
+// Issue 17: at the defaults (threshold 0.5, span 5s, proof 1), a page's
 // dependencies that browsers asked for are prefetched for a browser, once
 // it has followed one prediction; a dependency only one browser in three
 // asked for (p below the threshold) is not, and a crawler that fetches

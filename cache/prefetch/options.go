@@ -63,7 +63,7 @@ const (
 // Defaults for the zero values of Options, and the largest window.
 const (
 	DefaultWindow     = 16
-	DefaultThreshold  = 0.4
+	DefaultThreshold  = 0.5
 	DefaultMaxNodes   = 1 << 16
 	DefaultMaxArcs    = 16
 	DefaultMaxClients = 1 << 14

@@ -8,7 +8,7 @@ import (
 )
 
 // Issue 17: prefetch.span and prefetch.proof, and the defaults measured on
-// the blog-2016 log (threshold 0.4, max_object 256KiB).
+// the blog-2016 log (threshold 0.5, max_object 256KiB).
 func TestPrefetchSpanAndProof(t *testing.T) {
 	for _, tc := range []struct {
 		yaml string
@@ -25,7 +25,7 @@ func TestPrefetchSpanAndProof(t *testing.T) {
 			if err != nil {
 				t.Fatalf("got %q, want no error", err)
 			}
-			want := Prefetch{Window: 16, Threshold: 0.4, MinCount: 2, Span: Duration(5 * time.Second), Proof: 1,
+			want := Prefetch{Window: 16, Threshold: 0.5, MinCount: 2, Span: Duration(5 * time.Second), Proof: 1,
 				Schedule: "any", MaxBandwidth: 5 * MiB, MaxObject: 256 * KiB, MaxConcurrent: 4, MaxLoad: 0.5, MaxNodes: 65536}
 			tc.want(&want)
 			if !reflect.DeepEqual(c.Prefetch, want) {
