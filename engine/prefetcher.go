@@ -23,13 +23,13 @@ import (
 // of A's prefetch set that are not fresh in the cache, so that the client's
 // next requests are hits. What it fetches for a client is decided by a
 // prefetch.Predictor: arcs count only within prefetch.span, and only
-// clients that have followed prefetch.proof predictions get theirs fetched
-// (issue 17: on a real log, crawlers' predictions cost more uplink than
-// all the misses prefetching removed). Event loops hand it the requests through one
-// feed per loop, which costs a copy of the URL into a preallocated slot and
-// no allocation; a learner goroutine drains the feeds, updates the graph and
-// starts the fetches on the worker pool, within the schedule and the
-// budget. Prefetch requests carry X-Edgeproxy-Prefetch: 1, are logged with
+// clients that have followed prefetch.proof predictions get theirs
+// fetched (issue 17: without both, on a real log, prefetching cost far
+// more uplink than the misses it removed). Event loops hand it the
+// requests through one feed per loop, which costs a copy of the URL into a
+// preallocated slot and no allocation; a learner goroutine drains the
+// feeds, updates the graph and starts the fetches on the worker pool,
+// within the schedule and the budget. Prefetch requests carry X-Edgeproxy-Prefetch: 1, are logged with
 // the hierarchy code PREFETCH, count in edgeproxy_prefetch_requests_total
 // and not in any client's accounting, and are never observed by the graph.
 type prefetcher struct {
