@@ -23,9 +23,10 @@ import (
 // of A's prefetch set that are not fresh in the cache, so that the client's
 // next requests are hits. What it fetches for a client is decided by a
 // prefetch.Predictor: arcs count only within prefetch.span, and only
-// clients that have followed prefetch.proof predictions get theirs
-// fetched (issue 17: without both, on a real log, prefetching cost far
-// more uplink than the misses it removed). Event loops hand it the
+// clients that have followed prefetch.proof predictions, and a share
+// prefetch.client_precision of those made for them, get theirs fetched
+// (issue 17: without these, on a real log, prefetching cost far more
+// uplink than the misses it removed). Event loops hand it the
 // requests through one feed per loop, which costs a copy of the URL into a
 // preallocated slot and no allocation; a learner goroutine drains the
 // feeds, updates the graph and starts the fetches on the worker pool,
@@ -87,13 +88,15 @@ func newPrefetcher(s *Server, c *config.Prefetch, cacheMax int64, load func() fl
 	if err != nil {
 		return nil, err
 	}
+	// Negative span, proof and client_precision mean none: zero here.
 	pred := prefetch.NewPredictor(prefetch.Options{
-		Window:    c.Window,
-		Threshold: c.Threshold,
-		MinCount:  c.MinCount,
-		MaxNodes:  c.MaxNodes,
-		Span:      max(c.Span.Std(), 0), // negative: no bound
-		Proof:     max(c.Proof, 0),      // negative: none
+		Window:          c.Window,
+		Threshold:       c.Threshold,
+		MinCount:        c.MinCount,
+		MaxNodes:        c.MaxNodes,
+		Span:            max(c.Span.Std(), 0),
+		Proof:           max(c.Proof, 0),
+		ClientPrecision: max(c.ClientPrecision, 0),
 	})
 	p := &prefetcher{
 		s:         s,

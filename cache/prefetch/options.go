@@ -35,6 +35,11 @@ type Options struct {
 	// predictions. If zero, none: every client's are fetched.
 	Proof int
 
+	// ClientPrecision is the share of the predictions made for a client
+	// that it must have followed for a Predictor to fetch its
+	// predictions, counted from a prior of one in two. If zero, none.
+	ClientPrecision float64
+
 	// MaxNodes bounds the URLs the graph knows. If zero, DefaultMaxNodes.
 	MaxNodes int
 
@@ -50,20 +55,21 @@ type Options struct {
 }
 
 // Defaults of the proxy's prefetch.* keys that Options leaves to its
-// users (zero Span and Proof mean none there), chosen on the blog-2016 log
-// so that prefetching removes more misses than the uplink it adds
-// (bench/trace/README.md).
+// users (zero Span, Proof and ClientPrecision mean none there), chosen on
+// the blog-2016 log so that prefetching removes more misses than the
+// uplink it adds (bench/trace/README.md).
 const (
-	DefaultSpan      = 5 * time.Second
-	DefaultProof     = 1
-	DefaultMinCount  = 2
-	DefaultMaxObject = 256 << 10
+	DefaultSpan            = 5 * time.Second
+	DefaultProof           = 1
+	DefaultClientPrecision = 0.2
+	DefaultMinCount        = 2
+	DefaultMaxObject       = 256 << 10
 )
 
 // Defaults for the zero values of Options, and the largest window.
 const (
 	DefaultWindow     = 16
-	DefaultThreshold  = 0.5
+	DefaultThreshold  = 0.3
 	DefaultMaxNodes   = 1 << 16
 	DefaultMaxArcs    = 16
 	DefaultMaxClients = 1 << 14
@@ -86,6 +92,8 @@ func (o Options) Validate() error {
 		return bad("min_count", o.MinCount, "≥ 0")
 	case o.Proof < 0:
 		return bad("proof", o.Proof, "≥ 0")
+	case o.ClientPrecision < 0 || o.ClientPrecision > 1 || o.ClientPrecision != o.ClientPrecision:
+		return bad("client_precision", o.ClientPrecision, "0 to 1")
 	case o.MaxNodes < 0:
 		return bad("max_nodes", o.MaxNodes, "≥ 0")
 	case o.MaxArcs < 0:
@@ -110,6 +118,10 @@ func (o Options) withDefaults() Options {
 	o.Threshold = min(o.Threshold, 1)
 	o.MinCount = max(o.MinCount, 1)
 	o.Proof = max(o.Proof, 0)
+	if o.ClientPrecision < 0 || o.ClientPrecision != o.ClientPrecision {
+		o.ClientPrecision = 0
+	}
+	o.ClientPrecision = min(o.ClientPrecision, 1)
 	if o.MaxNodes <= 0 {
 		o.MaxNodes = DefaultMaxNodes
 	}

@@ -16,13 +16,18 @@ import (
 // within Span), and counts those the client then asked for. Until a client
 // has followed Proof predictions, nothing is fetched for it: its
 // predictions are only remembered, and fetched as soon as it qualifies if
-// they are still pending. On a site where crawlers fetch pages but not
-// what the pages embed, this spends nothing on the crawlers' predictions.
+// they are still pending. Nor is anything fetched while the share of the
+// predictions made for the client that it followed is below
+// ClientPrecision (counted from a prior of one in two, and halved as it
+// grows, so that a client can fall below the bar and rise above it again).
+// On a site where crawlers fetch pages but not what the pages embed, this
+// spends nothing on the crawlers' predictions.
 // A Predictor is safe for concurrent use; it is meant for one learner
 // goroutine.
 type Predictor struct {
-	g     *Graph
-	proof int
+	g         *Graph
+	proof     int
+	precision float64 // ClientPrecision
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -32,11 +37,17 @@ type Predictor struct {
 
 // session is what a Predictor knows of one client.
 type session struct {
-	name string
-	pend []prediction
-	used int // predictions the client followed, at most proof
-	elem *list.Element
+	name     string
+	pend     []prediction
+	used     int     // predictions the client followed, at most proof
+	made     float64 // predictions made for it (halved with followed)
+	followed float64 // of them, asked for while pending
+	elem     *list.Element
 }
+
+// sessionHalve is the count of predictions made for a client at which
+// made and followed are halved.
+const sessionHalve = 256
 
 // prediction is one URL predicted for a client.
 type prediction struct {
@@ -47,11 +58,12 @@ type prediction struct {
 	fetched bool  // returned by Observe
 }
 
-// NewPredictor returns a Predictor over a new Graph with o; o.Proof
-// predictions must have been followed before a client's are fetched.
+// NewPredictor returns a Predictor over a new Graph with o: o.Proof
+// predictions must have been followed before a client's are fetched, and
+// a share o.ClientPrecision of those made for it.
 func NewPredictor(o Options) *Predictor {
 	g := New(o)
-	return &Predictor{g: g, proof: g.opts.Proof, sessions: make(map[string]*session)}
+	return &Predictor{g: g, proof: g.opts.Proof, precision: g.opts.ClientPrecision, sessions: make(map[string]*session)}
 }
 
 // Graph returns the predictor's graph.
@@ -74,6 +86,7 @@ func (p *Predictor) Observe(client, url string, at time.Time, dst []Candidate) [
 		for _, q := range s.pend {
 			if q.h == h {
 				s.used = min(s.used+1, p.proof)
+				s.followed++
 				continue
 			}
 			if q.left--; q.left <= 0 || o.Span > 0 && now-q.at > int64(o.Span) {
@@ -106,8 +119,11 @@ func (p *Predictor) Observe(client, url string, at time.Time, dst []Candidate) [
 			continue
 		}
 		s.pend = append(s.pend, prediction{h: ch, c: c, left: o.Window, at: now})
+		if s.made++; s.made >= sessionHalve {
+			s.made, s.followed = s.made/2, s.followed/2
+		}
 	}
-	if s.used >= p.proof {
+	if s.used >= p.proof && (s.followed+1)/(s.made+2) >= p.precision {
 		for i := range s.pend {
 			if !s.pend[i].fetched {
 				s.pend[i].fetched = true

@@ -159,3 +159,37 @@ func TestPredictorBounds(t *testing.T) {
 		t.Errorf("a client with nothing pending kept a session")
 	}
 }
+
+// Issue 17: a client that stops following its predictions falls below
+// ClientPrecision and gets nothing fetched; following them again lifts it
+// back above.
+func TestPredictorClientPrecision(t *testing.T) {
+	t0 := time.Unix(7_000_000, 0)
+	for _, tc := range []struct {
+		name      string
+		precision float64
+		want      [][]string // answers to P, S, then P, S an hour later
+	}{
+		{"none", 0, [][]string{nil, {"I"}, {"S", "I"}, nil}},
+		// After the first visit 1 of 2 predictions followed: (1+1)/(2+2)
+		// = 0.5; the second P makes 2 more: 2/6, below; S is followed:
+		// 3/6, above again, and the pending I is fetched.
+		{"0.5", 0.5, [][]string{nil, {"I"}, nil, {"I"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPredictor(Options{Window: 4, Span: 10 * time.Second, Threshold: 0.5, MinCount: 2, Proof: 1, ClientPrecision: tc.precision})
+			teach(p, t0)
+			at := t0.Add(time.Hour)
+			for i, u := range []string{"P", "S", "P", "S"} {
+				if i == 2 {
+					at = at.Add(time.Hour) // a new visit: the first one's predictions lapse
+				}
+				at = at.Add(time.Second)
+				got := urls(p.Observe("c", u, at, nil))
+				if !slices.Equal(got, tc.want[i]) {
+					t.Errorf("request %d (%s): got %q, want %q", i, u, got, tc.want[i])
+				}
+			}
+		})
+	}
+}

@@ -327,6 +327,12 @@ func (c *Config) validateEfficiency() error {
 	if p.Proof > 1_000_000 {
 		return invalid("prefetch.proof", "%d is out of range (at most %d; negative: none)", p.Proof, 1_000_000)
 	}
+	if p.ClientPrecision == 0 {
+		p.ClientPrecision = prefetch.DefaultClientPrecision
+	}
+	if p.ClientPrecision > 1 || math.IsNaN(p.ClientPrecision) {
+		return invalid("prefetch.client_precision", "%g is out of range (at most 1; negative: none)", p.ClientPrecision)
+	}
 	if p.Schedule == "" {
 		p.Schedule = prefetch.AnyTime
 	}

@@ -64,7 +64,7 @@ func main() {
 	flag.StringVar(&o.sizes, "sizes", "", "with -log: cache sizes in percent of the log's distinct bytes (e.g. 1,5,10): print issue 17's table, simulated policies included")
 	flag.BoolVar(&o.serial, "serial", false, "replay serially, in log order (deterministic without prefetching); -sizes implies it")
 	flag.StringVar(&o.jsonOut, "json", "", "with -sizes: write every figure as JSON to this file")
-	threshold := flag.Float64("prefetch-threshold", 0, "prefetch.threshold of variants with prefetching (0: the default, 0.5)")
+	threshold := flag.Float64("prefetch-threshold", 0, "prefetch.threshold of variants with prefetching (0: the default, 0.3)")
 	flag.StringVar(&o.curve, "prefetch-curve", "0.2,0.3,0.4,0.5,0.6,0.7", "with -sizes: thresholds of the simulated prefetch curve (empty: none)")
 	flag.Parse()
 	if *threshold > 0 {

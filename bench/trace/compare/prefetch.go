@@ -16,7 +16,7 @@ import (
 func prefetchOptions(th float64, span time.Duration) sim.PrefetchConfig {
 	return sim.PrefetchConfig{
 		Options: prefetch.Options{Window: prefetch.DefaultWindow, Threshold: th, MinCount: prefetch.DefaultMinCount,
-			Span: span, Proof: prefetch.DefaultProof},
+			Span: span, Proof: prefetch.DefaultProof, ClientPrecision: prefetch.DefaultClientPrecision},
 		MaxObject: prefetch.DefaultMaxObject,
 	}
 }
@@ -33,8 +33,8 @@ func writePrefetchCurves(w io.Writer, t *sim.Trace, pcts, ths []float64) {
 	if len(ths) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nPrefetch curve (simulated: the edge policy with the proxy's learner at its defaults, window %d, min_count %d, span %s, proof %d, max_object %d KiB). Misses removed: the share of the misses without prefetching that prefetching removed; extra uplink: what it adds to their bytes (prefetched bytes less the miss bytes it saved); prefetched and wasted (not used before eviction): bytes, as shares of the same; precision: prefetches used before eviction.\n",
-		prefetch.DefaultWindow, prefetch.DefaultMinCount, prefetch.DefaultSpan, prefetch.DefaultProof, prefetch.DefaultMaxObject>>10)
+	fmt.Fprintf(w, "\nPrefetch curve (simulated: the edge policy with the proxy's learner at its defaults, window %d, min_count %d, span %s, proof %d, client_precision %g, max_object %d KiB). Misses removed: the share of the misses without prefetching that prefetching removed; extra uplink: what it adds to their bytes (prefetched bytes less the miss bytes it saved); prefetched and wasted (not used before eviction): bytes, as shares of the same; precision: prefetches used before eviction.\n",
+		prefetch.DefaultWindow, prefetch.DefaultMinCount, prefetch.DefaultSpan, prefetch.DefaultProof, prefetch.DefaultClientPrecision, prefetch.DefaultMaxObject>>10)
 	for _, p := range pcts {
 		capacity := int64(float64(t.Bytes) * p / 100)
 		var rows []sim.PrefetchResult

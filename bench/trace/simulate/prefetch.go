@@ -19,6 +19,7 @@ type prefetchOpts struct {
 	minCount   int
 	span       time.Duration
 	proof      int
+	precision  float64
 	maxObject  int64
 	lag        int
 	delay      time.Duration
@@ -31,6 +32,7 @@ func prefetchFlags() *prefetchOpts {
 	flag.IntVar(&o.minCount, "prefetch-min-count", prefetch.DefaultMinCount, "prefetch.min_count")
 	flag.DurationVar(&o.span, "prefetch-span", prefetch.DefaultSpan, "prefetch.span (0: the window alone)")
 	flag.IntVar(&o.proof, "prefetch-proof", prefetch.DefaultProof, "prefetch.proof (0: every client)")
+	flag.Float64Var(&o.precision, "prefetch-client-precision", prefetch.DefaultClientPrecision, "prefetch.client_precision (0: none)")
 	flag.Int64Var(&o.maxObject, "prefetch-max-object", prefetch.DefaultMaxObject, "prefetch.max_object in bytes (0: no bound)")
 	flag.IntVar(&o.lag, "prefetch-lag", 0, "requests answered while a prefetch is in flight (0: prefetches land at once)")
 	flag.DurationVar(&o.delay, "prefetch-delay", 0, "logged time a prefetch is in flight (0: none)")
@@ -38,7 +40,8 @@ func prefetchFlags() *prefetchOpts {
 }
 
 func (o *prefetchOpts) String() string {
-	return fmt.Sprintf("window %d, min_count %d, span %s, proof %d, max_object %d, lag %d, delay %s", o.window, o.minCount, o.span, o.proof, o.maxObject, o.lag, o.delay)
+	return fmt.Sprintf("window %d, min_count %d, span %s, proof %d, client_precision %g, max_object %d, lag %d, delay %s",
+		o.window, o.minCount, o.span, o.proof, o.precision, o.maxObject, o.lag, o.delay)
 }
 
 // curves runs the edge policy with prefetching at each size and threshold.
@@ -60,7 +63,7 @@ func (o *prefetchOpts) curves(t *sim.Trace, pcts []float64, cfg sim.EdgeConfig) 
 		var row []sim.PrefetchResult
 		for _, th := range ths {
 			pc := sim.PrefetchConfig{
-				Options:   prefetch.Options{Window: o.window, Threshold: th, MinCount: o.minCount, Span: o.span, Proof: o.proof},
+				Options:   prefetch.Options{Window: o.window, Threshold: th, MinCount: o.minCount, Span: o.span, Proof: o.proof, ClientPrecision: o.precision},
 				MaxObject: o.maxObject,
 				Lag:       o.lag,
 				Delay:     o.delay,
