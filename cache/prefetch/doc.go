@@ -19,9 +19,10 @@
 // Predictor. A Predictor wraps a Graph with what each client did with the
 // predictions made for it: it fetches a client's predictions only once the
 // client has followed Proof of them (asked for a predicted URL while it was
-// pending), and then also the earlier ones still pending. Crawlers, which
-// fetch pages but not what they embed, never qualify, and their page
-// requests cost nothing.
+// pending), and then also the earlier ones still pending, and only while
+// the client has followed a share ClientPrecision of the predictions made
+// for it. Crawlers, which fetch pages but not what they embed, never
+// qualify, and their page requests cost nothing.
 //
 // Bounds. A node keeps its MaxArcs strongest arcs, and a new successor
 // replaces the weakest. Nodes are kept in least-recently-requested order and
