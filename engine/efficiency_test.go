@@ -87,6 +87,7 @@ func TestPrefetchLearnedArcMakesAHit(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "access.log")
 	s := startProxy(t, func(c *config.Config) {
 		c.Prefetch.Enabled = true
+		c.Prefetch.Proof = -1 // a fresh client asks for A: fetch whatever its record
 		c.Prefetch.Window = 4
 		c.Prefetch.Threshold = 0.5
 		c.Prefetch.MinCount = 2
@@ -170,6 +171,7 @@ func TestPrefetchSeededFromLog(t *testing.T) {
 	}
 	s := startProxy(t, func(c *config.Config) {
 		c.Prefetch.Enabled = true
+		c.Prefetch.Proof = -1 // a fresh client asks for A: fetch whatever its record
 		c.Prefetch.SeedLog = seed
 	})
 	if !eventually(5*time.Second, func() bool { return s.pf.seeded.Load() == 10 }) {
@@ -192,6 +194,7 @@ func TestPrefetchOutsideScheduleFetchesNothing(t *testing.T) {
 	sched := fmt.Sprintf("%02d:%02d-%02d:%02d", from.Hour(), from.Minute(), from.Add(time.Hour).Hour(), from.Minute())
 	s := startProxy(t, func(c *config.Config) {
 		c.Prefetch.Enabled = true
+		c.Prefetch.Proof = -1 // a fresh client asks for A: fetch whatever its record
 		c.Prefetch.Schedule = sched
 		c.Prefetch.MinCount = 1
 	})
@@ -370,6 +373,7 @@ func TestPrefetchSkipsObjectsOverItsCap(t *testing.T) {
 	})
 	s := startProxy(t, func(c *config.Config) {
 		c.Prefetch.Enabled = true
+		c.Prefetch.Proof = -1 // a fresh client asks for A: fetch whatever its record
 		c.Prefetch.MaxObject = config.MiB
 	})
 	a, big := o.URL+"/page", o.URL+"/big.iso"

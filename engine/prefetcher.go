@@ -23,16 +23,22 @@ import (
 // prefetcher learns from the requests clients make which objects follow
 // which (prefetch.Graph), and when a client asks for A, fetches the members
 // of A's prefetch set that are not fresh in the cache, so that the client's
-// next requests are hits. Event loops hand it the requests through one
-// feed per loop, which costs a copy of the URL into a preallocated slot and
-// no allocation; a learner goroutine drains the feeds, updates the graph and
-// starts the fetches on the worker pool, within the schedule and the
-// budget. Prefetch requests carry X-Edgeproxy-Prefetch: 1, are logged with
+// next requests are hits. What it fetches for a client is decided by a
+// prefetch.Predictor: arcs count only within prefetch.span, and only
+// clients that have followed prefetch.proof predictions, and a share
+// prefetch.client_precision of those made for them, get theirs fetched
+// (issue 17: without these, on a real log, prefetching cost far more
+// uplink than the misses it removed). Event loops hand it the
+// requests through one feed per loop, which costs a copy of the URL into a
+// preallocated slot and no allocation; a learner goroutine drains the
+// feeds, updates the graph and starts the fetches on the worker pool,
+// within the schedule and the budget. Prefetch requests carry X-Edgeproxy-Prefetch: 1, are logged with
 // the hierarchy code PREFETCH, count in edgeproxy_prefetch_requests_total
 // and not in any client's accounting, and are never observed by the graph.
 type prefetcher struct {
 	s      *Server
-	graph  *prefetch.Graph
+	pred   *prefetch.Predictor
+	graph  *prefetch.Graph // pred's
 	sched  prefetch.Schedule
 	budget *budget
 	seed   string // log read at start-up, "" for none
@@ -84,14 +90,20 @@ func newPrefetcher(s *Server, c *config.Prefetch, cacheMax int64, load func() fl
 	if err != nil {
 		return nil, err
 	}
+	// Negative span, proof and client_precision mean none: zero here.
+	pred := prefetch.NewPredictor(prefetch.Options{
+		Window:          c.Window,
+		Threshold:       c.Threshold,
+		MinCount:        c.MinCount,
+		MaxNodes:        c.MaxNodes,
+		Span:            max(c.Span.Std(), 0),
+		Proof:           max(c.Proof, 0),
+		ClientPrecision: max(c.ClientPrecision, 0),
+	})
 	p := &prefetcher{
-		s: s,
-		graph: prefetch.New(prefetch.Options{
-			Window:    c.Window,
-			Threshold: c.Threshold,
-			MinCount:  c.MinCount,
-			MaxNodes:  c.MaxNodes,
-		}),
+		s:         s,
+		pred:      pred,
+		graph:     pred.Graph(),
 		sched:     sched,
 		budget:    newBudget(c.MaxConcurrent, int64(c.MaxBandwidth), c.MaxLoad, load),
 		seed:      c.SeedLog,
@@ -168,7 +180,7 @@ func (p *prefetcher) run() {
 		p.readSeed()
 	}
 	var (
-		set    []string
+		set    []prefetch.Candidate
 		feeds  []*feed
 		client []byte
 	)
@@ -188,11 +200,10 @@ func (p *prefetcher) run() {
 				sl := &f.slots[t%feedSlots]
 				url := view(sl.url[:sl.n])
 				client = sl.client.AppendTo(client[:0])
-				p.graph.Observe(view(client), url)
-				set = p.graph.PrefetchSet(url, set[:0])
+				set = p.pred.Observe(view(client), url, time.Now(), set[:0])
 				f.tail.Store(t + 1)
-				for _, u := range set {
-					p.fetch(u)
+				for _, c := range set {
+					p.fetch(c.URL)
 				}
 			}
 		}
@@ -225,9 +236,9 @@ func (p *prefetcher) readSeed() {
 		read = prefetch.ReadCommon
 	}
 	var key []byte
-	st, err := read(f, func(client, url string, _ time.Time, _ int64) {
+	st, err := read(f, func(client, url string, at time.Time, _ int64) {
 		if key = keyOf(key[:0], url); len(key) > 0 {
-			p.graph.Observe(client, string(key))
+			p.graph.ObserveAt(client, string(key), at) // at the logged time, for prefetch.span
 			p.seeded.Add(1)
 		}
 	})

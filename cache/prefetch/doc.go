@@ -11,6 +11,19 @@
 // is at most 1. The arcs of A with p ≥ Threshold, strongest first, are A's
 // prefetch set.
 //
+// Time. With a Span, a request is credited only to the client's requests
+// made within Span before it: the objects a page embeds follow it within
+// seconds, while a crawler's next page, or a person's next visit, comes
+// later and predicts little (issue 17).
+//
+// Predictor. A Predictor wraps a Graph with what each client did with the
+// predictions made for it: it fetches a client's predictions only once the
+// client has followed Proof of them (asked for a predicted URL while it was
+// pending), and then also the earlier ones still pending, and only while
+// the client has followed a share ClientPrecision of the predictions made
+// for it. Crawlers, which fetch pages but not what they embed, never
+// qualify, and their page requests cost nothing.
+//
 // Bounds. A node keeps its MaxArcs strongest arcs, and a new successor
 // replaces the weakest. Nodes are kept in least-recently-requested order and
 // the oldest goes when there are MaxNodes; client windows likewise, up to

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -44,10 +45,12 @@ type arc struct {
 	count uint32
 }
 
-// client is one client's window: the hashes of its last Window requests.
+// client is one client's window: the hashes of its last Window requests,
+// and when each was made.
 type client struct {
 	name string
 	win  []uint64 // ring buffer, cap Window
+	at   []int64  // unix nanoseconds of win's requests, same positions
 	next int      // where the next request goes once the ring is full
 	elem *list.Element
 }
@@ -90,9 +93,17 @@ func New(o Options) *Graph {
 // Options returns the options in force, defaults filled in.
 func (g *Graph) Options() Options { return g.opts }
 
-// Observe records that client asked for url.
+// Observe records that client asked for url now.
 func (g *Graph) Observe(clientName, url string) {
+	g.ObserveAt(clientName, url, time.Now())
+}
+
+// ObserveAt records that client asked for url at the time at: with a Span,
+// the request is credited only to the client's requests within Span
+// before at. Times of one client should not go backwards.
+func (g *Graph) ObserveAt(clientName, url string, at time.Time) {
 	h := xxhash.Sum64String(url)
+	now := at.UnixNano()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	b := g.touchNode(h, url)
@@ -102,7 +113,11 @@ func (g *Graph) Observe(clientName, url string) {
 	c := g.touchClient(clientName)
 	g.seen = g.seen[:0]
 	for i := range c.win {
-		a := c.win[(c.next+len(c.win)-1-i)%len(c.win)] // newest first
+		j := (c.next + len(c.win) - 1 - i) % len(c.win) // newest first
+		if g.opts.Span > 0 && now-c.at[j] > int64(g.opts.Span) {
+			break // older requests are older still
+		}
+		a := c.win[j]
 		if a == h {
 			break // requests before an earlier B were credited with it then
 		}
@@ -114,7 +129,7 @@ func (g *Graph) Observe(clientName, url string) {
 			g.credit(an, h)
 		}
 	}
-	c.push(h, g.opts.Window)
+	c.push(h, now, g.opts.Window)
 	g.observed++
 	if g.observed%uint64(g.opts.AgeEvery) == 0 {
 		g.age()
@@ -174,20 +189,22 @@ func (g *Graph) touchClient(name string) *client {
 		delete(g.clients, old.name)
 		g.urlBytes -= len(old.name)
 	}
-	c := &client{name: strings.Clone(name), win: make([]uint64, 0, g.opts.Window)}
+	c := &client{name: strings.Clone(name), win: make([]uint64, 0, g.opts.Window), at: make([]int64, 0, g.opts.Window)}
 	c.elem = g.clientLR.PushFront(c)
 	g.clients[c.name] = c
 	g.urlBytes += len(name)
 	return c
 }
 
-// push appends h to the window, overwriting the oldest once it holds w.
-func (c *client) push(h uint64, w int) {
+// push appends h, made at now, to the window, overwriting the oldest once
+// it holds w.
+func (c *client) push(h uint64, now int64, w int) {
 	if len(c.win) < w {
 		c.win = append(c.win, h)
+		c.at = append(c.at, now)
 		return
 	}
-	c.win[c.next] = h
+	c.win[c.next], c.at[c.next] = h, now
 	c.next = (c.next + 1) % w
 }
 
@@ -245,25 +262,33 @@ func (g *Graph) age() {
 // each arc seen at least MinCount times: with a source asked for twice, one
 // chance sequence alone would give p = 0.5.
 func (g *Graph) PrefetchSet(url string, dst []string) []string {
-	h := xxhash.Sum64String(url)
 	g.mu.RLock()
 	defer g.mu.RUnlock()
+	g.members(url, func(t *node, _ arc, _ float64) { dst = append(dst, t.url) })
+	return dst
+}
+
+// members calls fn for each member of url's prefetch set, most probable
+// first, with its target node, its arc and the arc's p. Called with g.mu
+// held.
+func (g *Graph) members(url string, fn func(t *node, a arc, p float64)) {
+	h := xxhash.Sum64String(url)
 	n := g.nodes[h]
 	if n == nil || n.url != url || n.count < uint32(g.opts.MinCount) {
-		return dst
+		return
 	}
 	for _, a := range n.arcs {
-		if float64(a.count)/float64(n.count) < g.opts.Threshold {
+		p := float64(a.count) / float64(n.count)
+		if p < g.opts.Threshold {
 			break
 		}
 		if a.count < uint32(g.opts.MinCount) {
 			continue // seen too few times to predict, whatever its p
 		}
 		if t := g.nodes[a.h]; t != nil {
-			dst = append(dst, t.url)
+			fn(t, a, min(p, 1))
 		}
 	}
-	return dst
 }
 
 // Stats reports the graph's size and estimated memory.
@@ -277,6 +302,6 @@ func (g *Graph) Stats() Stats {
 		Observed: g.observed,
 		Aged:     g.aged,
 		Bytes: len(g.nodes)*nodeOverhead + g.arcs*arcBytes + g.urlBytes +
-			len(g.clients)*(clientOverhead+8*g.opts.Window),
+			len(g.clients)*(clientOverhead+16*g.opts.Window),
 	}
 }

@@ -51,7 +51,8 @@ type Replay struct {
 // pendingURL is a prefetch issued for a client and not yet lapsed.
 type pendingURL struct {
 	h    uint64
-	left int // requests of the client before it lapses
+	left int   // requests of the client before it lapses
+	at   int64 // when it was issued, unix nanoseconds (lapses after Span)
 	used bool
 }
 
@@ -60,15 +61,26 @@ func NewReplay(g *Graph) *Replay {
 	return &Replay{g: g, window: g.opts.Window, pending: make(map[string][]pendingURL)}
 }
 
-// Add replays one request.
+// Add replays one request, made now.
 func (r *Replay) Add(client, url string, bytes int64) {
+	r.AddAt(client, url, time.Now(), bytes)
+}
+
+// AddAt replays one request made at the time at (a log's): with a Span,
+// arcs and pending prefetches are bounded by it.
+func (r *Replay) AddAt(client, url string, at time.Time, bytes int64) {
 	h := xxhash.Sum64String(url)
+	now := at.UnixNano()
+	span := int64(r.g.opts.Span)
 	r.Requests++
 	r.Bytes += bytes
 	p := r.pending[client]
 	hit := false
 	keep := p[:0]
 	for _, q := range p {
+		if span > 0 && now-q.at > span {
+			continue // lapsed before this request
+		}
 		if q.h == h {
 			hit = true
 			if !q.used {
@@ -96,10 +108,10 @@ func (r *Replay) Add(client, url string, bytes int64) {
 			i++
 		}
 		if i < len(p) {
-			p[i].left = r.window
+			p[i].left, p[i].at = r.window, now
 			continue
 		}
-		p = append(p, pendingURL{h: uh, left: r.window})
+		p = append(p, pendingURL{h: uh, left: r.window, at: now})
 		r.Issued++
 	}
 	if len(p) == 0 {
@@ -107,7 +119,7 @@ func (r *Replay) Add(client, url string, bytes int64) {
 	} else {
 		r.pending[client] = p
 	}
-	r.g.Observe(client, url)
+	r.g.ObserveAt(client, url, at)
 }
 
 // Report replays records through g (see Replay) and writes the figures and
@@ -115,7 +127,7 @@ func (r *Replay) Add(client, url string, bytes int64) {
 func Report(w io.Writer, g *Graph, records ...Record) error {
 	r := NewReplay(g)
 	for _, rec := range records {
-		r.Add(rec.Client, rec.URL, rec.Bytes)
+		r.AddAt(rec.Client, rec.URL, rec.Time, rec.Bytes)
 	}
 	return r.Print(w, 20)
 }
@@ -128,8 +140,8 @@ func (r *Replay) Print(w io.Writer, arcs int) error {
 		fmt.Fprintf(tw, "log\t%s: %d lines, %d GET, %d other methods, %d malformed\n",
 			r.Format, r.Read.Lines, r.Read.Records, r.Read.Skipped, r.Read.Malformed)
 	}
-	fmt.Fprintf(tw, "options\twindow %d, threshold %.2f, min count %d, max nodes %d, max arcs %d, max clients %d, age every %d\n",
-		o.Window, o.Threshold, o.MinCount, o.MaxNodes, o.MaxArcs, o.MaxClients, o.AgeEvery)
+	fmt.Fprintf(tw, "options\twindow %d, threshold %.2f, min count %d, span %s, max nodes %d, max arcs %d, max clients %d, age every %d\n",
+		o.Window, o.Threshold, o.MinCount, o.Span, o.MaxNodes, o.MaxArcs, o.MaxClients, o.AgeEvery)
 	st := r.g.Stats()
 	fmt.Fprintf(tw, "graph\t%d nodes, %d arcs, %d clients, %d halvings, ~%.1f MiB\n",
 		st.Nodes, st.Arcs, st.Clients, st.Aged, float64(st.Bytes)/(1<<20))
@@ -229,8 +241,8 @@ func RunReport(w io.Writer, logPath string, opts Options) error {
 	}
 	r := NewReplay(New(opts))
 	r.Format = format
-	r.Read, err = read(br, func(client, url string, _ time.Time, bytes int64) {
-		r.Add(client, url, bytes)
+	r.Read, err = read(br, func(client, url string, at time.Time, bytes int64) {
+		r.AddAt(client, url, at, bytes) // at the logged time, for Span
 	})
 	if err != nil {
 		return fmt.Errorf("prefetch: read %s: %w", logPath, err)

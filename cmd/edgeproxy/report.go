@@ -48,7 +48,8 @@ func prefetchReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "edgeproxy prefetch-report:", err)
 		return 2
 	}
-	opts := prefetch.Options{Window: p.Window, Threshold: p.Threshold, MinCount: p.MinCount, MaxNodes: p.MaxNodes}
+	opts := prefetch.Options{Window: p.Window, Threshold: p.Threshold, MinCount: p.MinCount, MaxNodes: p.MaxNodes,
+		Span: max(p.Span.Std(), 0)} // the log's own times; negative: no bound
 	if err := prefetch.RunReport(stdout, *logPath, opts); err != nil {
 		fmt.Fprintln(stderr, "edgeproxy prefetch-report:", err)
 		return 1

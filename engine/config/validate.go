@@ -315,8 +315,23 @@ func (c *Config) validateEfficiency() error {
 	if err := floatIn("prefetch.threshold", &p.Threshold, prefetch.DefaultThreshold, 0, 1); err != nil {
 		return err
 	}
-	if err := intIn("prefetch.min_count", &p.MinCount, 2, 1, 1_000_000); err != nil {
+	if err := intIn("prefetch.min_count", &p.MinCount, prefetch.DefaultMinCount, 1, 1_000_000); err != nil {
 		return err
+	}
+	if p.Span == 0 {
+		p.Span = Duration(prefetch.DefaultSpan)
+	}
+	if p.Proof == 0 {
+		p.Proof = prefetch.DefaultProof
+	}
+	if p.Proof > 1_000_000 {
+		return invalid("prefetch.proof", "%d is out of range (at most %d; negative: none)", p.Proof, 1_000_000)
+	}
+	if p.ClientPrecision == 0 {
+		p.ClientPrecision = prefetch.DefaultClientPrecision
+	}
+	if p.ClientPrecision > 1 || math.IsNaN(p.ClientPrecision) {
+		return invalid("prefetch.client_precision", "%g is out of range (at most 1; negative: none)", p.ClientPrecision)
 	}
 	if p.Schedule == "" {
 		p.Schedule = prefetch.AnyTime
@@ -327,7 +342,7 @@ func (c *Config) validateEfficiency() error {
 	if err := sizeIn("prefetch.max_bandwidth", &p.MaxBandwidth, 5*MiB, 1, math.MaxInt64); err != nil {
 		return err
 	}
-	if err := sizeIn("prefetch.max_object", &p.MaxObject, 2*MiB, 1, math.MaxInt64); err != nil {
+	if err := sizeIn("prefetch.max_object", &p.MaxObject, prefetch.DefaultMaxObject, 1, math.MaxInt64); err != nil {
 		return err
 	}
 	if err := intIn("prefetch.max_concurrent", &p.MaxConcurrent, 4, 1, 10_000); err != nil {

@@ -12,6 +12,8 @@ var (
 	// exited before it did.
 	errNotReady = errors.New("compare: proxy did not start")
 
+	// errCurve means -prefetch-curve is not a list of thresholds.
+	errCurve = errors.New("compare: -prefetch-curve wants thresholds above 0, at most 1")
 	// errSizes means -sizes is not a list of percentages.
 	errSizes = errors.New("compare: -sizes wants percentages between 0 and 100")
 

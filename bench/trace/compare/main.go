@@ -43,6 +43,7 @@ type options struct {
 	sizes       string // with -log: cache sizes, percent of distinct bytes
 	serial      bool   // replay serially
 	jsonOut     string // write the sweep's figures as JSON here
+	curve       string // with -sizes: thresholds of the simulated prefetch curve
 }
 
 func main() {
@@ -63,7 +64,8 @@ func main() {
 	flag.StringVar(&o.sizes, "sizes", "", "with -log: cache sizes in percent of the log's distinct bytes (e.g. 1,5,10): print issue 17's table, simulated policies included")
 	flag.BoolVar(&o.serial, "serial", false, "replay serially, in log order (deterministic without prefetching); -sizes implies it")
 	flag.StringVar(&o.jsonOut, "json", "", "with -sizes: write every figure as JSON to this file")
-	threshold := flag.Float64("prefetch-threshold", 0, "prefetch.threshold of variants with prefetching (0: 0.3)")
+	threshold := flag.Float64("prefetch-threshold", 0, "prefetch.threshold of variants with prefetching (0: the default, 0.3)")
+	flag.StringVar(&o.curve, "prefetch-curve", "0.2,0.3,0.4,0.5,0.6,0.7", "with -sizes: thresholds of the simulated prefetch curve (empty: none)")
 	flag.Parse()
 	if *threshold > 0 {
 		setPrefetchThreshold(*threshold)
@@ -118,8 +120,12 @@ func run(ctx context.Context, o options) error {
 		if err != nil {
 			return err
 		}
+		ths, err := parseThresholds(o.curve)
+		if err != nil {
+			return err
+		}
 		o.serial = true
-		return sweep(ctx, o, bins, dir, vs, pcts)
+		return sweep(ctx, o, bins, dir, vs, pcts, ths)
 	}
 
 	var outs []outcome

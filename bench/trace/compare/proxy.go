@@ -143,6 +143,10 @@ var counterFamilies = []string{
 	"edgeproxy_prefetch_skipped_total",
 	"edgeproxy_prefetch_hits_total",
 	"edgeproxy_prefetch_bytes_total",
+	"edgeproxy_prefetch_stored_total",
+	"edgeproxy_prefetch_skipped_fresh_total",
+	"edgeproxy_prefetch_skipped_unstorable_total",
+	"edgeproxy_prefetch_feed_dropped_total",
 }
 
 // counters maps a sample name with its labels, as the exposition format

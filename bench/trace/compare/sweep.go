@@ -66,7 +66,7 @@ func splitBudget(capacity int64, policy string) cacheSizes {
 // through edgeproxy in each variant at each size, and writes the table of
 // issue 17 (HR and BHR at each size), and all figures as JSON when
 // o.jsonOut is set.
-func sweep(ctx context.Context, o options, bins binaries, dir string, vs []variant, pcts []float64) error {
+func sweep(ctx context.Context, o options, bins binaries, dir string, vs []variant, pcts, ths []float64) error {
 	l, err := tracelog.ReadFile(o.log)
 	if err != nil {
 		return err
@@ -109,6 +109,8 @@ func sweep(ctx context.Context, o options, bins binaries, dir string, vs []varia
 	if err := writeSweep(os.Stdout, o.log, len(l.Records), objects, bytes, pcts, rows); err != nil {
 		return err
 	}
+	writePrefetchCheck(os.Stdout, t, rows)
+	writePrefetchCurves(os.Stdout, t, pcts, ths)
 	if o.jsonOut != "" {
 		b, _ := json.MarshalIndent(rows, "", "  ")
 		return os.WriteFile(o.jsonOut, append(b, '\n'), 0o644)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"edgeproxy/cache/prefetch"
 )
 
 // variant is one proxy configuration of the comparison. Variants differ
@@ -71,13 +73,22 @@ type cacheSizes struct {
 }
 
 // prefetchSettings is the prefetch block of a variant with prefetching:
-// the defaults of the example config, except a budget wide enough that a
-// replay running as fast as the proxy answers is not starved by it.
-var prefetchSettings = "{enabled: true, window: 16, threshold: 0.3, min_count: 2, max_bandwidth: 50MiB, max_concurrent: 8, max_load: 0.9}"
+// the proxy's defaults (threshold 0.3, min_count 2, proof 1,
+// client_precision 0.2, max_object
+// 256KiB), except a budget wide enough that a replay running as fast as
+// the proxy answers is not starved by it, and no span: the replay
+// compresses the log's time, so a span of seconds would cover thousands
+// of logged seconds. The simulator's row to compare with runs without a
+// span too (prefetchSim).
+var prefetchSettings = "{enabled: true, threshold: 0.3, span: -1s, max_bandwidth: 50MiB, max_concurrent: 8, max_load: 0.9}"
+
+// prefetchThreshold is the threshold in prefetchSettings.
+var prefetchThreshold = prefetch.DefaultThreshold
 
 // setPrefetchThreshold replaces the threshold of prefetchSettings.
 func setPrefetchThreshold(th float64) {
 	prefetchSettings = strings.Replace(prefetchSettings, "threshold: 0.3", "threshold: "+strconv.FormatFloat(th, 'g', -1, 64), 1)
+	prefetchThreshold = th
 }
 
 // proxyConfig renders the YAML configuration of v. The access log goes to

@@ -49,6 +49,16 @@ func (c *lru) Access(i int) bool {
 		c.pushFront(id)
 		return true
 	}
+	c.Store(id)
+	return false
+}
+
+// Contains implements Storer.
+func (c *lru) Contains(id int32) bool { return c.in[id] }
+
+// Store implements Storer: every object that fits is stored, least
+// recently used ones evicted to make room.
+func (c *lru) Store(id int32) bool {
 	size := c.t.Sizes[id]
 	if size > c.capacity {
 		return false
@@ -62,7 +72,7 @@ func (c *lru) Access(i int) bool {
 	c.in[id] = true
 	c.used += size
 	c.pushFront(id)
-	return false
+	return true
 }
 
 // squidHeap is Squid's heap replacement: evict the smallest key, and let

@@ -18,4 +18,9 @@
 //     an object never requested again is not stored.
 //   - Edge: edgeproxy's policy (policy.go), which the cache package
 //     implements.
+//
+// Prefetching (prefetch.go): RunPrefetch runs a policy that can also store
+// unrequested objects (Storer: LRU and Edge) with the proxy's learner,
+// prefetch.Predictor, beside the same policy without it, and measures the
+// misses prefetching removes against the uplink it adds (issue 17).
 package sim

@@ -85,6 +85,16 @@ func (c *Edge) Access(i int) bool {
 		c.h.set(id, c.priority(id))
 		return true
 	}
+	c.Store(id)
+	return false
+}
+
+// Contains implements Storer.
+func (c *Edge) Contains(id int32) bool { return c.h.contains(id) }
+
+// Store implements Storer: object id enters with one reference if its
+// priority is above that of every object it would push out.
+func (c *Edge) Store(id int32) bool {
 	size := c.t.Sizes[id]
 	if size > c.capacity {
 		return false
@@ -114,5 +124,5 @@ func (c *Edge) Access(i int) bool {
 	}
 	c.h.set(id, p)
 	c.used += size
-	return false
+	return true
 }

@@ -17,6 +17,8 @@ type Trace struct {
 	Objects int      // distinct objects
 	Bytes   int64    // distinct bytes: the sum of Sizes
 	Hashes  []uint64 // by object: a 64-bit hash of URL and size
+	Clients []int32  // client of each request, numbered in order of first appearance
+	URLs    []string // by object: its URL as logged
 }
 
 // NewTrace numbers the objects of reqs. With byURL, an object is a URL at
@@ -34,7 +36,7 @@ func NewTrace(reqs []tracelog.Request, byURL bool) *Trace {
 		}
 	}
 	index := make(map[obj]int32)
-	t := &Trace{IDs: make([]int32, len(reqs)), Times: make([]int64, len(reqs)), Next: make([]int32, len(reqs))}
+	t := &Trace{IDs: make([]int32, len(reqs)), Times: make([]int64, len(reqs)), Next: make([]int32, len(reqs)), Clients: make([]int32, len(reqs))}
 	for i, r := range reqs {
 		o := obj{r.Key, r.Size}
 		if byURL {
@@ -46,10 +48,12 @@ func NewTrace(reqs []tracelog.Request, byURL bool) *Trace {
 			index[o] = id
 			t.Sizes = append(t.Sizes, o.size)
 			t.Hashes = append(t.Hashes, hashKey(r.Key, o.size))
+			t.URLs = append(t.URLs, r.Key)
 			t.Bytes += o.size
 		}
 		t.IDs[i] = id
 		t.Times[i] = r.Time
+		t.Clients[i] = int32(r.Client)
 	}
 	t.Objects = len(t.Sizes)
 	last := make([]int32, t.Objects)

@@ -4,6 +4,12 @@
 // their request and byte hit ratios as a markdown table, or JSON.
 //
 //	simulate -log ../shared/traces/blog-2016.squid.log.gz [-sizes 1,5,10] [-json]
+//
+// With -prefetch 0.2,0.3,… it also prints, for each size, the prefetch
+// curve of the edge policy: per threshold the misses removed (requests and
+// bytes), the extra uplink, the bytes prefetched and wasted, and the
+// precision, with the learner and selection the proxy runs at its defaults
+// (the -prefetch-* flags change them).
 package main
 
 import (
@@ -29,6 +35,7 @@ func main() {
 	sketch := flag.Bool("sketch", false, "Edge: start a stored object's count at the TinyLFU sketch's estimate")
 	expected := flag.Int("expected", 0, "Edge: sketch width (0: capacity/16KiB, at least 1024)")
 	asJSON := flag.Bool("json", false, "print JSON")
+	pf := prefetchFlags()
 	flag.Parse()
 	if *path == "" {
 		log.Fatal("simulate: -log is required")
@@ -62,12 +69,27 @@ func main() {
 		}
 		rows = append(rows, row)
 	}
+	curves, err := pf.curves(t, pcts, cfg)
+	if err != nil {
+		log.Fatalf("simulate: %v", err)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(rows)
+		if curves == nil {
+			_ = enc.Encode(rows) // the shape before -prefetch
+			return
+		}
+		_ = enc.Encode(struct {
+			Policies [][]sim.Result         `json:"policies"`
+			Prefetch [][]sim.PrefetchResult `json:"prefetch,omitempty"`
+		}{rows, curves})
 		return
 	}
 	fmt.Printf("%s: %d requests, %d objects, %d distinct bytes\n\n", *path, len(t.IDs), t.Objects, t.Bytes)
 	fmt.Print(sim.Table(pcts, rows))
+	for i, c := range curves {
+		fmt.Printf("\nPrefetching with the edge policy at %g%% (%s): %s.\n\n", pcts[i], pf, c[0].Unpredictable())
+		fmt.Print(sim.CurveTable(c))
+	}
 }
