@@ -40,6 +40,7 @@ func (cc *clientConn) prepareOnLoop(ex *exchange, r *codec.Request) {
 		ex.oaddr = cc.route.dst.String() // intercepted: the original destination, whatever Host says
 	}
 	ex.ohead = cc.s.appendOriginRequest(make([]byte, 0, 512), r, ex.client)
+	ex.hopOnLoop(r)
 }
 
 // appendOriginRequest writes the request head bound for the origin
@@ -206,6 +207,9 @@ func (ex *exchange) OnBody(_ *origin.Exchange, data []byte) error {
 
 // OnDone ends an exchange run on the loop.
 func (ex *exchange) OnDone(_ *origin.Exchange, err error) {
+	if ex.failover(err) {
+		return
+	}
 	ex.originDone()
 	if err != nil {
 		ex.s.log.Debug("origin fetch failed", "url", ex.target, "err", err)
