@@ -41,14 +41,14 @@ func (h *hops) probeAll(log *slog.Logger) {
 				continue
 			}
 			wg.Go(func() {
-				up := h.probe(m)
+				err := h.probe(m)
+				up := err == nil
 				if !up {
 					m.failures.Add(1)
 				}
-				was := m.up.Load()
-				h.setUp(m, up)
-				if was != up {
-					log.Warn("next hop changed state", "kind", m.kindName(), "name", m.name, "address", m.addr, "up", up)
+				if was := m.up.Load(); was != up {
+					h.setUp(m, up)
+					log.Warn("next hop changed state", "kind", m.kindName(), "name", m.name, "address", m.addr, "up", up, "err", err)
 				}
 			})
 		}
@@ -56,22 +56,25 @@ func (h *hops) probeAll(log *slog.Logger) {
 	wg.Wait()
 }
 
-// probe reports whether m answers an HTTP request within the timeout.
-func (h *hops) probe(m *member) bool {
+// probe returns nil when m answers an HTTP request within the timeout.
+func (h *hops) probe(m *member) error {
 	c, err := net.DialTimeout("tcp", m.addr, h.timeout)
 	if err != nil {
-		return false
+		return err
 	}
 	defer c.Close() //nolint:errcheck
 	_ = c.SetDeadline(time.Now().Add(h.timeout))
 	if _, err := io.WriteString(c, "HEAD /proxy.pac HTTP/1.1\r\nHost: "+m.addr+"\r\nConnection: close\r\n\r\n"); err != nil {
-		return false
+		return err
 	}
 	var line [12]byte
 	if _, err := io.ReadFull(c, line[:]); err != nil {
-		return false
+		return err
 	}
-	return bytes.HasPrefix(line[:], []byte("HTTP/1.")) && line[8] == ' '
+	if !bytes.HasPrefix(line[:], []byte("HTTP/1.")) || line[8] != ' ' {
+		return fmt.Errorf("not an HTTP response: %q", line[:])
+	}
+	return nil
 }
 
 func (m *member) kindName() string {
