@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +123,11 @@ func TestHopForwardsToOwner(t *testing.T) {
 		_, _ = io.WriteString(w, "from the origin")
 	})
 	peer := startFakeHop(t)
-	s := startProxy(t, clusterOf(peer.addr))
+	logFile := t.TempDir() + "/access.log"
+	s := startProxy(t, func(c *config.Config) {
+		clusterOf(peer.addr)(c)
+		c.Log.Path = logFile
+	})
 	names := []string{"a", "b"}
 
 	theirs := ownedBy(t, origin.URL, names, "b")
@@ -144,6 +149,14 @@ func TestHopForwardsToOwner(t *testing.T) {
 	}
 	if origin.count() != 0 {
 		t.Errorf("the origin got %d requests for the peer's URL, want 0", origin.count())
+	}
+	want := "GET " + theirs + " - CARP/127.0.0.1"
+	if !eventually(5*time.Second, func() bool {
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), want)
+	}) {
+		b, _ := os.ReadFile(logFile)
+		t.Errorf("access log: got %q, want a line with %q", b, want)
 	}
 
 	ours := ownedBy(t, origin.URL, names, "a")
