@@ -371,6 +371,34 @@ func TestClusterOneCache(t *testing.T) {
 			t.Fatalf("%s (owner %s) after the restart: got %d origin fetches, want %d", urls[i], names[owner[i]], n, want)
 		}
 	}
+
+	// Peer state, requests and failures in /metrics, valid for promtool.
+	m := scrape(t, nodes[0].admin)
+	if got := m.sum("edgeproxy_cluster_peer_up", "peer", names[down]); got != 1 {
+		t.Errorf("edgeproxy_cluster_peer_up{peer=%q}: got %v, want 1", names[down], got)
+	}
+	if got := m.sum("edgeproxy_cluster_peer_failures_total", "peer", names[down]); got < 1 {
+		t.Errorf("edgeproxy_cluster_peer_failures_total{peer=%q}: got %v, want at least 1", names[down], got)
+	}
+	if got := m.sum("edgeproxy_cluster_peer_requests_total", "peer", names[1]); got < 1 {
+		t.Errorf("edgeproxy_cluster_peer_requests_total{peer=%q}: got %v, want some", names[1], got)
+	}
+	if got := m.sum("edgeproxy_cluster_from_peer_requests_total"); got < 1 {
+		t.Errorf("edgeproxy_cluster_from_peer_requests_total: got %v, want some", got)
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		resp, err := http.Get("http://" + nodes[0].admin + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(string(text))
+		if out, err := cmd.CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
 }
 
 // runPAC evaluates FindProxyForURL for each URL in node, with a host name
