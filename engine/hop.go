@@ -226,8 +226,11 @@ func (h *hops) trusted(a netip.Addr) bool {
 }
 
 // nextHop routes a forward-proxy http request (intercepted ones go to
-// their original destination). The cache key is left in the loop's key
-// scratch, where the lookup writes it again.
+// their original destination): a route when another live peer owns its
+// URL, nil otherwise, or ErrNoParent when it could not leave at all. The
+// cache key is left in the loop's key scratch, where the lookup writes it
+// again. Only a route to a peer allocates: hits allocate nothing, and a
+// miss picks its parent later (hopOnLoop, doForward).
 func (cc *clientConn) nextHop(r *codec.Request) (*hopRoute, error) {
 	h := cc.s.hops
 	if h == nil || cc.route.set {
@@ -240,20 +243,32 @@ func (cc *clientConn) nextHop(r *codec.Request) (*hopRoute, error) {
 		h.fromPeer.Add(1)
 	}
 	m, err := h.next(key, fromPeer)
-	if err != nil || m == nil {
+	if err != nil || m == nil || m.kind != hopPeer {
 		return nil, err
 	}
 	return &hopRoute{m: m, key: bytes.Clone(key), fromPeer: fromPeer}, nil
 }
 
 // hopOnLoop turns an exchange prepared for the loop's origin client towards
-// its peer or parent: the same head with an absolute-form target (RFC 9112
-// §3.2.2), and the parent's credentials.
+// its peer, or the parent its URL hashes to: the same head with an
+// absolute-form target (RFC 9112 §3.2.2), and the parent's credentials.
 func (ex *exchange) hopOnLoop(r *codec.Request) {
-	hr := ex.hop
-	if hr == nil || ex.ohead == nil {
+	h := ex.s.hops
+	if h == nil || ex.ohead == nil || ex.route.set {
 		return
 	}
+	if ex.hop == nil {
+		if h.atab == nil {
+			return
+		}
+		key := cache.AppendKey(nil, r)
+		m, _ := h.parentFor(key)
+		if m == nil {
+			return
+		}
+		ex.hop = &hopRoute{m: m, key: key, fromPeer: h.isFromPeer(r)}
+	}
+	hr := ex.hop
 	line := bytes.Index(ex.ohead, crlf)
 	head := make([]byte, 0, len(ex.ohead)+len(r.Target)+16)
 	head = append(head, r.Method...)

@@ -24,20 +24,26 @@ import (
 //
 // CONNECT from clients goes through the parent the same way (connectVia).
 
-// doForward fetches req for a forward-proxy exchange on a worker: through
-// a parent when there are parents, from the origin otherwise.
-func (s *Server) doForward(req *fasthttp.Request, resp *fasthttp.Response) error {
+// doForward fetches the request of a forward-proxy exchange on a worker:
+// through a parent when there are parents, from the origin otherwise.
+func (ex *exchange) doForward(resp *fasthttp.Response) error {
+	s, req := ex.s, ex.req
 	h := s.hops
 	if h == nil || h.atab == nil {
 		return s.client.Do(req, resp)
 	}
-	m, err := h.parentFor(req.URI().FullURI())
+	key := ex.key // the cache key, hashed as on the loop
+	if key == nil {
+		key = req.URI().FullURI()
+	}
+	m, err := h.parentFor(key)
 	if err != nil {
 		return err
 	}
 	if m == nil {
 		return s.client.Do(req, resp)
 	}
+	ex.hop = &hopRoute{m: m} // for the access log
 	m.requests.Add(1)
 	if string(req.URI().Scheme()) == "https" {
 		return m.https.Do(req, resp)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -364,5 +365,28 @@ func TestPurgeGoesToOwner(t *testing.T) {
 	}
 	if !strings.Contains(seen[0].Header.Get("Via"), "edgeproxy-test") {
 		t.Errorf("Via at the owner: got %q, want this node's name", seen[0].Header.Get("Via"))
+	}
+}
+
+// Issue 14: in a cluster and below a parent, a hit on this node's own URL
+// still allocates nothing: the routing decision does not allocate, and only
+// a miss builds a route.
+func TestHitAllocatesNothingInCluster(t *testing.T) {
+	body := strings.Repeat("x", 1024)
+	parent := cachedOrigin(t, body) // a net/http server takes absolute-form targets too
+	s := startProxy(t, func(c *config.Config) {
+		c.Cluster.Self = "a"
+		c.Cluster.Peers = []config.Peer{{Name: "a", Address: "127.0.0.1:1"}}
+		c.Upstream.Parents = []config.Parent{{Name: "p", Address: hostOf(parent)}}
+		c.Cluster.ProbeInterval = config.Duration(time.Hour)
+	})
+	hc := newHitClient(t, s, "http://origin.example/obj", len(body))
+	hc.do(t) // miss, stored, through the parent
+	time.Sleep(50 * time.Millisecond)
+	if head := hc.do(t); !bytes.Contains(head, []byte("X-Cache: HIT")) {
+		t.Fatalf("second request not a hit:\n%s", head)
+	}
+	if n := testing.AllocsPerRun(2000, func() { hc.do(t) }); n != 0 {
+		t.Errorf("a cache hit allocates %v times, want 0", n)
 	}
 }
