@@ -25,7 +25,10 @@ import (
 // CONNECT from clients goes through the parent the same way (connectVia).
 
 // doForward fetches the request of a forward-proxy exchange on a worker:
-// through a parent when there are parents, from the origin otherwise.
+// through a parent when there are parents, from the origin otherwise. A
+// parent that cannot be reached is marked down and the next one in
+// rendezvous order is tried (a failed dial sent nothing, so even a
+// streamed body is still whole).
 func (ex *exchange) doForward(resp *fasthttp.Response) error {
 	s, req := ex.s, ex.req
 	h := s.hops
@@ -36,22 +39,33 @@ func (ex *exchange) doForward(resp *fasthttp.Response) error {
 	if key == nil {
 		key = req.URI().FullURI()
 	}
-	m, err := h.parentFor(key)
-	if err != nil {
-		return err
+	https := string(req.URI().Scheme()) == "https"
+	for range h.parents {
+		m, err := h.parentFor(key)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			req.Header.Del("Proxy-Authorization")
+			return s.client.Do(req, resp)
+		}
+		ex.hop = &hopRoute{m: m} // for the access log
+		m.requests.Add(1)
+		if https {
+			err = m.https.Do(req, resp)
+		} else {
+			req.Header.Del("Proxy-Authorization")
+			if m.auth != "" {
+				req.Header.Set("Proxy-Authorization", m.auth)
+			}
+			err = m.http.Do(req, resp)
+		}
+		if !errors.Is(err, ErrHopUnreachable) {
+			return err
+		}
+		h.failover.Add(1)
 	}
-	if m == nil {
-		return s.client.Do(req, resp)
-	}
-	ex.hop = &hopRoute{m: m} // for the access log
-	m.requests.Add(1)
-	if string(req.URI().Scheme()) == "https" {
-		return m.https.Do(req, resp)
-	}
-	if m.auth != "" {
-		req.Header.Set("Proxy-Authorization", m.auth)
-	}
-	return m.http.Do(req, resp)
+	return ErrHopUnreachable
 }
 
 // startParents builds the worker-path clients of every parent.
