@@ -16,6 +16,7 @@ import (
 	"edgeproxy/codec"
 	"edgeproxy/engine/cluster"
 	"edgeproxy/engine/config"
+	"edgeproxy/engine/origin"
 )
 
 // Next hops (issue 14). A request leaves this node by one of three routes:
@@ -251,7 +252,8 @@ func (cc *clientConn) nextHop(r *codec.Request) (*hopRoute, error) {
 
 // hopOnLoop turns an exchange prepared for the loop's origin client towards
 // its peer, or the parent its URL hashes to: the same head with an
-// absolute-form target (RFC 9112 §3.2.2), and the parent's credentials.
+// absolute-form target (RFC 9112 §3.2.2), the normalised URL that was
+// hashed, and the parent's credentials.
 func (ex *exchange) hopOnLoop(r *codec.Request) {
 	h := ex.s.hops
 	if h == nil || ex.ohead == nil || ex.route.set {
@@ -270,10 +272,10 @@ func (ex *exchange) hopOnLoop(r *codec.Request) {
 	}
 	hr := ex.hop
 	line := bytes.Index(ex.ohead, crlf)
-	head := make([]byte, 0, len(ex.ohead)+len(r.Target)+16)
+	head := make([]byte, 0, len(ex.ohead)+len(hr.key)+16)
 	head = append(head, r.Method...)
 	head = append(head, ' ')
-	head = append(head, r.Target...)
+	head = append(head, hr.key...)
 	head = append(head, " HTTP/1.1"...)
 	head = append(head, ex.ohead[line:]...)
 	hr.origin, hr.head = ex.oaddr, head
@@ -302,11 +304,13 @@ func (ex *exchange) aim(m *member) {
 
 // failover moves a loop exchange whose peer or parent could not be reached
 // to the next member in rendezvous order (the failed one is down now), or
-// to the origin when that is where the order ends. It reports whether the
-// exchange goes on.
-func (ex *exchange) failover(err error) bool {
+// to the origin when that is where the order ends, on the same pool. A
+// route that began at a parent stays among the parents. It reports whether
+// the exchange goes on.
+func (ex *exchange) failover(err error, pool *origin.Pool) bool {
 	hr := ex.hop
-	if hr == nil || hr.m == nil || ex.headSent || ex.cc.closed || !errors.Is(err, ErrHopUnreachable) {
+	if hr == nil || hr.m == nil || hr.head == nil || ex.headSent || (ex.cc != nil && ex.cc.closed) ||
+		!errors.Is(err, ErrHopUnreachable) {
 		return false
 	}
 	h := ex.s.hops
@@ -314,14 +318,20 @@ func (ex *exchange) failover(err error) bool {
 	if hr.tries > len(h.peers)+len(h.parents) {
 		return false
 	}
-	m, nerr := h.next(hr.key, hr.fromPeer)
+	var m *member
+	var nerr error
+	if hr.m.kind == hopParent {
+		m, nerr = h.parentFor(hr.key)
+	} else {
+		m, nerr = h.next(hr.key, hr.fromPeer)
+	}
 	if nerr != nil {
 		return false
 	}
 	h.failover.Add(1)
 	ex.aim(m)
 	ex.oex.Addr, ex.oex.Head = ex.oaddr, ex.ohead
-	ex.cc.l.origin.Do(&ex.oex)
+	pool.Do(&ex.oex)
 	return true
 }
 

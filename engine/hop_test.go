@@ -391,27 +391,32 @@ func TestHitAllocatesNothingInCluster(t *testing.T) {
 	}
 }
 
-// Issue 14: a parent that went away is marked down when a fill cannot
-// connect to it, and the fill moves to the next parent.
-func TestParentFailoverOnWorker(t *testing.T) {
-	first, second := startFakeHop(t), startFakeHop(t)
-	s := startProxy(t, func(c *config.Config) {
-		c.Upstream.Parents = []config.Parent{{Name: "p1", Address: first.addr}, {Name: "p2", Address: second.addr}}
-		c.Cluster.ProbeInterval = config.Duration(time.Hour)
-	})
-	first.probed(t)
-	second.probed(t)
-	_ = first.srv.Close()
-	// A URL that hashes to the first parent.
-	u := ownedBy(t, "http://origin.example", []string{"p1", "p2"}, "p1")
-	resp, body := cacheGet(t, s, u)
-	if resp.StatusCode != 200 || body != "from the hop" {
-		t.Fatalf("got %d %q, want 200 from the second parent", resp.StatusCode, body)
-	}
-	if n := len(second.requests()); n != 1 {
-		t.Errorf("the second parent got %d requests, want 1", n)
-	}
-	if s.hops.parents[0].up.Load() || s.hops.failover.Load() != 1 {
-		t.Errorf("first parent: got up %v and %d failovers, want down and 1", s.hops.parents[0].up.Load(), s.hops.failover.Load())
+// Issue 14: a parent that went away is marked down when a request cannot
+// connect to it, and the request moves to the next parent: a fill (on a
+// worker) and a pass-through POST (on the loop).
+func TestParentFailover(t *testing.T) {
+	for _, method := range []string{"GET", "POST"} {
+		t.Run(method, func(t *testing.T) {
+			first, second := startFakeHop(t), startFakeHop(t)
+			s := startProxy(t, func(c *config.Config) {
+				c.Upstream.Parents = []config.Parent{{Name: "p1", Address: first.addr}, {Name: "p2", Address: second.addr}}
+				c.Cluster.ProbeInterval = config.Duration(time.Hour)
+			})
+			first.probed(t)
+			second.probed(t)
+			_ = first.srv.Close()
+			// A URL that hashes to the first parent.
+			u := ownedBy(t, "http://origin.example", []string{"p1", "p2"}, "p1")
+			resp, body := cacheDo(t, s, method, u, "")
+			if resp.StatusCode != 200 || body != "from the hop" {
+				t.Fatalf("got %d %q, want 200 from the second parent", resp.StatusCode, body)
+			}
+			if n := len(second.requests()); n != 1 {
+				t.Errorf("the second parent got %d requests, want 1", n)
+			}
+			if s.hops.parents[0].up.Load() || s.hops.failover.Load() != 1 {
+				t.Errorf("first parent: got up %v and %d failovers, want down and 1", s.hops.parents[0].up.Load(), s.hops.failover.Load())
+			}
+		})
 	}
 }

@@ -207,7 +207,7 @@ func (ex *exchange) OnBody(_ *origin.Exchange, data []byte) error {
 
 // OnDone ends an exchange run on the loop.
 func (ex *exchange) OnDone(_ *origin.Exchange, err error) {
-	if ex.failover(err) {
+	if ex.failover(err, ex.cc.l.origin) {
 		return
 	}
 	ex.originDone()
