@@ -82,7 +82,6 @@ type hops struct {
 	peerUp      func(int) bool      // bound once, so Owner allocates nothing
 	parentUp    func(int) bool
 
-	connect  time.Duration // timeouts.origin_connect, for dials to members
 	interval time.Duration // cluster.probe_interval
 	timeout  time.Duration // cluster.probe_timeout
 	fromPeer atomic.Int64  // requests received from peers
@@ -115,7 +114,6 @@ func newHops(cfg *config.Config) (*hops, error) {
 		peerIPs:     map[netip.Addr]bool{},
 		keys:        map[string]*member{},
 		neverDirect: *cfg.Upstream.NeverDirect,
-		connect:     time.Duration(cfg.Timeouts.OriginConnect),
 		interval:    time.Duration(cfg.Cluster.ProbeInterval),
 		timeout:     time.Duration(cfg.Cluster.ProbeTimeout),
 	}
