@@ -82,6 +82,18 @@ SUBST = sed -e 's|/usr/local/bin/edgeproxy|$(BINDIR)/edgeproxy|g' \
 bench: build
 	bench/run
 
+# bench-origin is issue 12's run (about 10 minutes on a quiet machine):
+# edgeproxy of this tree against the binary of BENCH_BASE (default: main just
+# before the first origin-side merge), nginx and Traffic Server, in the
+# scenarios issue 12 is judged by; report.md's "Issue 12" section gives the
+# verdicts (bench/README.md).
+BENCH_BASE ?= 6c53ce3
+.PHONY: bench-origin
+bench-origin: build
+	bench/run --base $(BENCH_BASE) --scenarios pass-1k-c64,zipf-mix,hit-1k-c64,idle-10k \
+		--products edgeproxy,edgeproxy-base,nginx,trafficserver --reps 3 --duration 10s \
+		--nice -10 --max-foreign 10
+
 # bench-go runs the Go benchmarks and compares them with the previous run.
 bench-go:
 	@mkdir -p bench/results

@@ -105,6 +105,18 @@ func (e *ruleDenied) Error() string { return "engine: access denied by rule " + 
 // client ever sees it.
 var errTooBig = errors.New("engine: background fetch over its size cap")
 
+// The origin.Handler of a cache fill ends its exchange early with these;
+// none reaches a client (fill_loop.go).
+var (
+	// errFillStale: the origin failed and stale-if-error serves the
+	// stored response instead.
+	errFillStale = errors.New("engine: origin failed, serving stale")
+	// errFillSkip: a prefetch does not read a body it will not store.
+	errFillSkip = errors.New("engine: prefetch skips the body")
+	// errFillGone: the client went away and nothing wants the rest.
+	errFillGone = errors.New("engine: fill abandoned with its client")
+)
+
 // statusFor maps an error to the status and the short text the client gets.
 // It is the only place that makes this decision (Caddy's reverse proxy does
 // the same: a timeout is 504, any other origin failure 502).

@@ -58,6 +58,8 @@ type exchange struct {
 	oex      origin.Exchange // the fetch
 	headSent bool            // the response head went to the client
 	hold     bool            // head and whole body are gathered in loop.out first
+	fs       fillState       // a cache exchange fetched by the origin package
+	fh       fillHandler     // its origin.Handler
 
 	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
 	hop *hopRoute   // a cluster peer or parent the request goes through, or nil (hop.go)
@@ -81,7 +83,7 @@ func (ex *exchange) doneWithOrigin() {
 // url is the request target for logs.
 func (ex *exchange) url() string {
 	if ex.req == nil {
-		return ""
+		return ex.target
 	}
 	return string(ex.req.RequestURI())
 }
@@ -94,16 +96,17 @@ func (ex *exchange) release() {
 	}
 }
 
-// run is the worker's whole job for an attached connection.
+// run is the worker's whole job for an attached connection, unless it
+// hands the exchange back to the loop, which then ends it.
 func (ex *exchange) run() {
-	defer ex.s.inflight.Add(-1)
-	defer ex.release()
-	defer ex.logDone()
 	if ex.large != nil {
 		ex.streamLarge(&ex.sink)
+	} else if ex.roundTrip(&ex.sink) {
 		return
 	}
-	ex.roundTrip(&ex.sink)
+	ex.s.inflight.Add(-1)
+	ex.release()
+	ex.logDone()
 }
 
 // streamLarge sends a tier-L hit whose head the loop wrote into hhead.
@@ -147,21 +150,21 @@ func (ex *exchange) sendRef(w sink, ref *cache.Ref, head []byte, start, length i
 }
 
 // roundTrip fetches from the origin and relays the answer into w, which
-// ends the exchange (w.finish or w.abort) in every case.
-func (ex *exchange) roundTrip(w sink) {
+// ends the exchange (w.finish or w.abort) in every case but one: it
+// reports true when it handed a cache fill back to the loop (fetchCached).
+func (ex *exchange) roundTrip(w sink) bool {
 	if ex.recheck != nil {
 		if err := ex.recheck.decide(ex.s.dest, ex.s.set.origin.connect); err != nil {
 			ex.refused(w, err)
-			return
+			return false
 		}
 	}
 	if ex.alt != nil {
 		ex.serveScheme(w)
-		return
+		return false
 	}
 	if ex.mode != cacheNone {
-		ex.fetchCached(w)
-		return
+		return ex.fetchCached(w)
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
@@ -180,7 +183,7 @@ func (ex *exchange) roundTrip(w sink) {
 			err = ErrBodyTimeout // the client's fault, not the origin's: 408
 		}
 		ex.replyError(w, err)
-		return
+		return false
 	}
 	if ex.body != nil && (!ex.body.done() || ex.body.buffered() > 0) {
 		// The origin answered before reading the whole upload, whose rest
@@ -190,6 +193,7 @@ func (ex *exchange) roundTrip(w sink) {
 		ex.close = true
 	}
 	ex.relay(resp, w)
+	return false
 }
 
 // relay writes the response head and streams the body. The body is read

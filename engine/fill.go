@@ -49,10 +49,18 @@ func (cs *cacheState) own(head, key []byte, lim *codec.Limits) {
 	}
 }
 
-// fetchCached is roundTrip for an exchange that involves the cache.
-func (ex *exchange) fetchCached(w sink) {
+// fetchCached is roundTrip for an exchange that involves the cache. An
+// exchange marked for the loop (fs.onLoop) does here only what needs a
+// worker, the disk tier and a follower's wait, and then goes back to its
+// loop for the fetch (fill_loop.go); fetchCached then reports true, and the
+// loop ends the exchange. The rest (https:// origins, tproxy) is fetched
+// here through fasthttp.
+func (ex *exchange) fetchCached(w sink) (handed bool) {
 	c := ex.s.cache
 	defer func() {
+		if handed {
+			return
+		}
 		// Every path ends the flight it leads and the fill it started: a
 		// flight left open would make later requests for the key wait on it.
 		ex.abortFill()
@@ -62,17 +70,17 @@ func (ex *exchange) fetchCached(w sink) {
 		}
 	}()
 	if ex.mode == cacheMiss && ex.bg != bgPrefetch && ex.serveDisk(w) {
-		return
+		return false
 	}
 	if ex.onlyCached {
 		ex.replyError(w, ErrOnlyIfCached) // RFC 9111 §5.2.1.7
-		return
+		return false
 	}
 	if ex.mode == cacheMiss && ex.flight == nil { // a prefetch has joined already
 		f, leader := c.Join(ex.key)
 		if !leader {
 			if ex.follow(w, f) {
-				return
+				return false
 			}
 		} else {
 			ex.flight = f
@@ -80,9 +88,16 @@ func (ex *exchange) fetchCached(w sink) {
 			if ex.serveStored(w, false, "") {
 				ex.flight.Cancel()
 				ex.flight = nil
-				return
+				return false
 			}
 		}
+	}
+	if ex.fs.onLoop {
+		if ex.toLoop() {
+			return true
+		}
+		ex.replyError(w, ErrOverload)
+		return false
 	}
 	if ex.mode == cacheRevalidate {
 		// Validate with the stored validators (RFC 9111 §4.3.1); the
@@ -119,11 +134,11 @@ func (ex *exchange) fetchCached(w sink) {
 		}
 		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && !isRefusal(err) && ex.serveStored(w, true, "fwd=stale") {
 			ex.code = codeRefreshFailOld
-			return // RFC 5861 §4: the stale response stands in for the error
+			return false // RFC 5861 §4: the stale response stands in for the error
 		}
 		if err != nil {
 			ex.replyError(w, err)
-			return
+			return false
 		}
 	case ex.mode == cacheRevalidate && status == 304:
 		m := ex.meta(resp)
@@ -132,11 +147,11 @@ func (ex *exchange) fetchCached(w sink) {
 		if freshened && ex.bg != bgNone {
 			ex.status, ex.code = status, codeRefreshUnmodified
 			w.finish(nil, nil, nil, true)
-			return // no client to answer
+			return false // no client to answer
 		}
 		if freshened && ex.serveStored(w, true, ex.revalidation()+"; fwd-status=304") {
 			ex.code = codeRefreshUnmodified
-			return
+			return false
 		}
 		// The 304 did not select the stored response (RFC 9111 §4.3.3), or
 		// the entry went away meanwhile: fetch it whole.
@@ -148,7 +163,7 @@ func (ex *exchange) fetchCached(w sink) {
 		resp.Header.SetNoDefaultContentType(true)
 		if err != nil {
 			ex.replyError(w, err)
-			return
+			return false
 		}
 	}
 	if ex.mode == cacheRevalidate {
@@ -166,7 +181,7 @@ func (ex *exchange) fetchCached(w sink) {
 			ex.status = status
 			_ = resp.CloseBodyStream()
 			w.finish(nil, nil, nil, true)
-			return
+			return false
 		}
 		share = cl >= 0
 	}
@@ -193,6 +208,7 @@ func (ex *exchange) fetchCached(w sink) {
 		ex.flight = nil
 	}
 	ex.relay(resp, w)
+	return false
 }
 
 // meta describes an origin response for the cache. Its views live as long

@@ -59,6 +59,9 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
 	cc.prepareOnLoop(ex, r)
+	if !ex.fs.onLoop {
+		ex.buildRequest(r) // a cache fill on the loop sends ex.ohead alone
+	}
 	return cc.start(ex, r, n, buf)
 }
 
@@ -147,6 +150,9 @@ func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 	if ex.ohead != nil {
 		return cc.fetchOnLoop(ex)
 	}
+	if ex.fs.onLoop && cc.fillOnLoop(ex) {
+		return gnet.None
+	}
 	cc.state = stBusy
 	cc.s.inflight.Add(1)
 	if err := cc.s.submit(cc.remote, ex.run); err != nil {
@@ -172,9 +178,9 @@ func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 	return gnet.None
 }
 
-// newExchange copies what outlives the parse buffer into a fasthttp request
-// bound for the origin (RFC 9110 §7.6): always HTTP/1.1, Host rebuilt from
-// the target, hop-by-hop fields removed, Via and X-Forwarded-For added.
+// newExchange copies what outlives the parse buffer into a new exchange;
+// the caller adds the fasthttp request bound for the origin (buildRequest)
+// unless the exchange is a cache fill run on the loop.
 func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex := &exchange{
 		s:     s,
@@ -195,7 +201,6 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.sink.init(cc.c, ex)
 	ex.recheck = cc.newRecheck(r)
 	ex.route = cc.route
-	ex.buildRequest(r)
 	return ex
 }
 

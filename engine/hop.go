@@ -371,8 +371,8 @@ func (cc *clientConn) purgeAtOwner(r *codec.Request, n int) (gnet.Action, bool) 
 	ex.hop = hop
 	cc.prepareOnLoop(ex, r)
 	if ex.ohead == nil {
-		ex.release()
 		return gnet.None, false
 	}
+	ex.buildRequest(r) // the (empty) body comes from it
 	return cc.start(ex, r, n, nil), true
 }

@@ -13,8 +13,11 @@ import (
 )
 
 // Parents on the worker path (issue 14). Cache fills, revalidations,
-// background fetches and streamed uploads run on fasthttp's client; with
-// upstream.parents they go through the parent the hashing picks:
+// background fetches and cache-free misses run on the loop's origin client
+// and reach their parent through hopOnLoop (hop.go); what still runs on
+// fasthttp's client (https URLs, streamed uploads, requests whose dst
+// rules wait for the resolved address) goes through the parent the same
+// hashing picks:
 //
 //   - http: a HostClient per parent, whose connections go to the parent
 //     and carry absolute-form request lines (absoluteConn: fasthttp writes

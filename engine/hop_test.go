@@ -218,25 +218,27 @@ func TestHopFailover(t *testing.T) {
 	wantHit(t, resp, "the dead owner's URL, taken over")
 }
 
-// Issue 14: through a parent, pass-through requests (on the loop) and
-// cache fills (on a worker) carry absolute-form targets and the parent's
-// Basic credentials, and never reach the origin directly.
+// Issue 14: through a parent, cache fills and pass-through requests (on
+// the loop) and streamed uploads (on a worker) carry absolute-form targets
+// and the parent's Basic credentials, and never reach the origin directly.
 func TestParentCredentials(t *testing.T) {
 	parent := startFakeHop(t)
 	s := startProxy(t, func(c *config.Config) {
 		c.Upstream.Parents = []config.Parent{{Name: "corp", Address: parent.addr, Username: "edge", Password: "pw"}}
 		c.Cluster.ProbeInterval = config.Duration(time.Hour)
+		c.Limits.MaxBodyBuffer = 1024 // a larger body is streamed by a worker
 	})
 	origin := closedAddr(t) // never reached directly
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("edge:pw"))
 	for _, tc := range []struct {
-		name, method, url string
+		name, method, url, body string
 	}{
-		{"fill", "GET", "http://" + origin + "/fill"},
-		{"pass-through", "POST", "http://" + origin + "/post"},
+		{"fill", "GET", "http://" + origin + "/fill", ""},
+		{"pass-through", "POST", "http://" + origin + "/post", "small"},
+		{"streamed upload", "POST", "http://" + origin + "/upload", strings.Repeat("u", 4096)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, body := cacheDo(t, s, tc.method, tc.url, "")
+			resp, body := cacheDo(t, s, tc.method, tc.url, tc.body)
 			if resp.StatusCode != 200 || body != "from the hop" {
 				t.Fatalf("got %d %q, want 200 %q", resp.StatusCode, body, "from the hop")
 			}
@@ -392,22 +394,27 @@ func TestHitAllocatesNothingInCluster(t *testing.T) {
 }
 
 // Issue 14: a parent that went away is marked down when a request cannot
-// connect to it, and the request moves to the next parent: a fill (on a
-// worker) and a pass-through POST (on the loop).
+// connect to it, and the request moves to the next parent: a cache fill
+// and a pass-through POST on the loop, a streamed upload on a worker.
 func TestParentFailover(t *testing.T) {
-	for _, method := range []string{"GET", "POST"} {
-		t.Run(method, func(t *testing.T) {
+	for _, tc := range []struct{ name, method, body string }{
+		{"fill", "GET", ""},
+		{"pass-through", "POST", "small"},
+		{"streamed upload", "POST", strings.Repeat("u", 4096)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			first, second := startFakeHop(t), startFakeHop(t)
 			s := startProxy(t, func(c *config.Config) {
 				c.Upstream.Parents = []config.Parent{{Name: "p1", Address: first.addr}, {Name: "p2", Address: second.addr}}
 				c.Cluster.ProbeInterval = config.Duration(time.Hour)
+				c.Limits.MaxBodyBuffer = 1024
 			})
 			first.probed(t)
 			second.probed(t)
 			_ = first.srv.Close()
 			// A URL that hashes to the first parent.
 			u := ownedBy(t, "http://origin.example", []string{"p1", "p2"}, "p1")
-			resp, body := cacheDo(t, s, method, u, "")
+			resp, body := cacheDo(t, s, tc.method, u, tc.body)
 			if resp.StatusCode != 200 || body != "from the hop" {
 				t.Fatalf("got %d %q, want 200 from the second parent", resp.StatusCode, body)
 			}

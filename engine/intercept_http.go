@@ -235,7 +235,9 @@ func (ex *exchange) routeBackground(rt route, key []byte) {
 	}
 	ex.route = rt
 	ex.route.from = netip.Addr{}
-	ex.req.SetRequestURIBytes(key)
+	if ex.req != nil {
+		ex.req.SetRequestURIBytes(key)
+	}
 }
 
 // transparentDial connects to dst from the client's address from, after

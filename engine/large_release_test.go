@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,7 +20,11 @@ func TestLargeHitRefusedReleasesItsReference(t *testing.T) {
 	big := strings.Repeat("L", 1<<20) // over tier S's largest entry
 	hold, held := make(chan struct{}), make(chan struct{}, 1)
 	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if r.URL.Path == "/slow" {
+		switch r.URL.Path {
+		case "/warm":
+			_, _ = w.Write([]byte("warm"))
+			return
+		case "/slow":
 			held <- struct{}{}
 			<-hold
 			w.Header().Set("Cache-Control", "no-store")
@@ -30,7 +37,12 @@ func TestLargeHitRefusedReleasesItsReference(t *testing.T) {
 	s := startProxy(t, func(c *config.Config) {
 		c.Workers = 1
 		c.Limits.MaxWorkersPerClient = 1
+		c.EventLoops = 1
 	})
+	// An idle origin connection in the loop's pool, so that the fill of
+	// /big needs no dial: its body's pump takes the only worker, which a
+	// dial could still hold.
+	cacheGet(t, s, o.URL+"/warm")
 	u := o.URL + "/big"
 	if _, body := cacheGet(t, s, u); body != big {
 		t.Fatalf("filling /big: got %d bytes", len(body))
@@ -39,11 +51,21 @@ func TestLargeHitRefusedReleasesItsReference(t *testing.T) {
 		t.Fatalf("hit: got %d", resp.StatusCode)
 	}
 
-	// The only worker waits on /slow for another client.
+	// The only worker waits on /slow for another client: a streamed
+	// upload, which a worker relays (issue 12: GET misses run on the loop).
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		exchangeFrom(t, s, "127.0.0.2", o.URL+"/slow")
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.WriteString(c, "POST "+o.URL+"/slow HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+		_, _ = http.ReadResponse(bufio.NewReader(c), nil)
 	}()
 	select {
 	case <-held:

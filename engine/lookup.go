@@ -73,9 +73,9 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 	case hs.served:
 		switch {
 		case d == cache.StaleWhileRevalidate:
-			s.refresh(hs, buf[:n], cc.remote.String(), nil)
+			s.refresh(cc.l, hs, buf[:n], cc.remote.String(), nil)
 		case s.ahead != nil && s.ahead.due(hs, h, now):
-			if !s.refresh(hs, buf[:n], cc.remote.String(), s.ahead.budget) {
+			if !s.refresh(cc.l, hs, buf[:n], cc.remote.String(), s.ahead.budget) {
 				s.ahead.budget.release()
 			}
 		}
@@ -308,10 +308,11 @@ func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
 
 // refresh revalidates a stored entry in the background: a stale one
 // (stale-while-revalidate, RFC 5861 §3), or a popular one about to expire
-// (refresh-ahead, charged to b). A refresh already running for the key, or
-// a full worker pool, skips it and refresh reports false: the next hit
-// tries again.
-func (s *Server) refresh(hs *hitState, head []byte, client string, b *budget) bool {
+// (refresh-ahead, charged to b). It runs on loop l, whose origin pool
+// fetches an http URL (fill_loop.go); an https one goes to a worker and
+// fasthttp. A refresh already running for the key, or a full worker pool,
+// skips it and refresh reports false: the next hit tries again.
+func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *budget) bool {
 	if !bytes.HasPrefix(hs.key, []byte("http")) {
 		return false // ftp:// and gopher:// entries are fetched again when stale
 	}
@@ -329,6 +330,15 @@ func (s *Server) refresh(hs *hitState, head []byte, client string, b *budget) bo
 	ex.etag = nonEmpty(hs.etag)
 	ex.lastMod = nonEmpty(hs.lastMod)
 	ex.flight = f
+	if !bytes.HasPrefix(hs.key, []byte("https:")) {
+		ex.routeBackground(hs.route, hs.key)
+		s.startBackground(l, ex, &nullSink{budget: b}, func() {
+			if b != nil {
+				b.release()
+			}
+		})
+		return true
+	}
 	ex.buildRequest(&ex.creq)
 	ex.routeBackground(hs.route, hs.key)
 	s.inflight.Add(1)

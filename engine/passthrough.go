@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"net"
 	"strconv"
 	"time"
@@ -18,36 +19,62 @@ import (
 // OnTraffic, with no worker and no handoff. A body larger than the client
 // watermark, or of unknown length, leaves the loop at its head (the origin
 // socket is detached) and is pumped by a worker under TCP flow control, as
-// before. Exchanges that involve the cache, TLS origins and streamed uploads
-// still take the worker path.
+// before. Cache fills take the same client (fill_loop.go); TLS origins,
+// tproxy and streamed uploads still take the worker path.
 
-// prepareOnLoop decides whether ex runs on the loop and, if so, builds its
-// origin request head from r while r's views are valid.
+// prepareOnLoop decides whether ex runs on the loop: a cache-free miss has
+// its origin request built now, from r while r's views are valid; a miss or
+// revalidation that involves the cache is marked for fillOnLoop, which builds
+// its request from the exchange's own copy of the head (fill_loop.go).
 func (cc *clientConn) prepareOnLoop(ex *exchange, r *codec.Request) {
-	if ex.mode != cacheNone || ex.key != nil || !codec.EqualFold(r.Scheme, "http") ||
-		r.Chunked || r.ContentLength > int64(cc.s.set.maxBody) {
+	if !codec.EqualFold(r.Scheme, "http") || r.Chunked || r.ContentLength > int64(cc.s.set.maxBody) {
 		return
 	}
 	if cc.route.from.IsValid() {
 		return // tproxy: the origin connection leaves from the client's address (exchange.do)
 	}
+	switch {
+	case ex.mode != cacheNone:
+		// A dst rule to decide on the resolved address is decided by a
+		// worker first (fillOnLoop).
+		ex.fs.onLoop, ex.fs.home = true, cc.l
+	case ex.key == nil && ex.recheck == nil:
+		// A request with a dst rule to decide on the resolved address
+		// takes the worker path, whose roundTrip decides it first.
+		cc.s.originRequest(ex, r)
+	}
+}
+
+// originRequest sets where an exchange run by the origin package goes and
+// what it asks: ex.oaddr, the next hop's host:port (an intercepted
+// request's original destination, whatever Host says), and ex.ohead, the
+// request head built from r. Every loop-native fetch (cache-free misses,
+// cache fills, revalidations, background fetches) picks its next hop here
+// and nowhere else.
+func (s *Server) originRequest(ex *exchange, r *codec.Request) {
 	port := r.Port
 	if len(port) == 0 {
 		port = []byte("80")
 	}
 	ex.oaddr = string(r.Host) + ":" + string(port)
-	if cc.route.set {
-		ex.oaddr = cc.route.dst.String() // intercepted: the original destination, whatever Host says
+	if ex.route.set {
+		ex.oaddr = ex.route.dst.String()
 	}
-	ex.ohead = cc.s.appendOriginRequest(make([]byte, 0, 512), r, ex.client)
+	if ex.ohead == nil {
+		ex.ohead = make([]byte, 0, 512)
+	}
+	ex.ohead = s.appendOriginRequest(ex.ohead[:0], r, ex)
 	ex.hopOnLoop(r)
 }
 
 // appendOriginRequest writes the request head bound for the origin
 // (RFC 9110 §7.6): origin-form target, HTTP/1.1, Host from the target,
 // hop-by-hop fields removed, X-Forwarded-For and Via as configured. It is
-// buildRequest's counterpart in bytes.
-func (s *Server) appendOriginRequest(dst []byte, r *codec.Request, client string) []byte {
+// buildRequest's counterpart in bytes. A revalidation (or the whole fetch
+// that follows a 304 that selected nothing) replaces the client's
+// conditionals and Range with the stored validators (RFC 9111 §4.3.1); a
+// prefetch says so in X-Edgeproxy-Prefetch and names no client.
+func (s *Server) appendOriginRequest(dst []byte, r *codec.Request, ex *exchange) []byte {
 	dst = append(dst, r.Method...)
 	dst = append(dst, ' ')
 	if len(r.Path) == 0 || r.Path[0] != '/' {
@@ -55,14 +82,26 @@ func (s *Server) appendOriginRequest(dst []byte, r *codec.Request, client string
 	}
 	dst = append(dst, r.Path...)
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	if r.Form == codec.FormOrigin {
+		// An intercepted request's own copy, parsed again in origin form
+		// (a fill's): its Host field is the target's authority.
+		return s.appendOriginFields(append(append(dst, r.HostHeader...), "\r\n"...), r, ex)
+	}
 	dst = append(dst, r.Host...)
 	if len(r.Port) > 0 {
 		dst = append(dst, ':')
 		dst = append(dst, r.Port...)
 	}
-	dst = append(dst, "\r\n"...)
+	return s.appendOriginFields(append(dst, "\r\n"...), r, ex)
+}
+
+// appendOriginFields writes the fields of the request head bound for the
+// origin after its Host line.
+func (s *Server) appendOriginFields(dst []byte, r *codec.Request, ex *exchange) []byte {
+	validate := ex.mode == cacheRevalidate || ex.fs.refetch
+	prefetch := ex.bg == bgPrefetch
 	trace := isTraceOrOptions(r.Method)
-	xffStart, xff := -1, false
+	xff := false
 	for i := range r.Headers {
 		h := &r.Headers[i]
 		switch {
@@ -70,22 +109,21 @@ func (s *Server) appendOriginRequest(dst []byte, r *codec.Request, client string
 			codec.EqualFold(h.Name, "Host"), codec.EqualFold(h.Name, "Content-Length"),
 			codec.EqualFold(h.Name, "Expect"):
 			continue
+		case !s.set.underscores && bytes.IndexByte(h.Name, '_') >= 0:
+			continue // underscores_in_headers off, as buildRequest
+		case validate && (codec.EqualFold(h.Name, "If-None-Match") || codec.EqualFold(h.Name, "If-Modified-Since") ||
+			codec.EqualFold(h.Name, "If-Range") || codec.EqualFold(h.Name, "Range")):
+			continue
 		case codec.EqualFold(h.Name, "X-Forwarded-For"):
+			if prefetch {
+				continue
+			}
 			switch s.set.forwardedFor {
 			case config.ForwardedTransparent:
 				dst = appendField(dst, h.Name, h.Value)
 			case config.ForwardedDelete:
 			default:
-				if xffStart < 0 {
-					dst = append(dst, "X-Forwarded-For: "...)
-					xffStart = len(dst)
-				} else {
-					dst = dst[:len(dst)-2] // reopen the line
-					dst = append(dst, ", "...)
-				}
-				dst = append(dst, h.Value...)
-				dst = append(dst, "\r\n"...)
-				xff = true
+				xff = true // joined into one line below, with the client
 			}
 			continue
 		case trace && codec.EqualFold(h.Name, "Max-Forwards"):
@@ -96,16 +134,31 @@ func (s *Server) appendOriginRequest(dst []byte, r *codec.Request, client string
 		}
 		dst = appendField(dst, h.Name, h.Value)
 	}
-	switch s.set.forwardedFor {
-	case config.ForwardedOn, config.ForwardedOff:
+	if ex.mode == cacheRevalidate {
+		if ex.etag != nil {
+			dst = append(dst, "If-None-Match: "...)
+			dst = append(append(dst, ex.etag...), "\r\n"...)
+		}
+		if ex.lastMod != nil {
+			dst = append(dst, "If-Modified-Since: "...)
+			dst = append(append(dst, ex.lastMod...), "\r\n"...)
+		}
+	}
+	switch {
+	case prefetch:
+		dst = codec.AppendHeaderString(dst, prefetchHeader, "1")
+	case s.set.forwardedFor == config.ForwardedOn, s.set.forwardedFor == config.ForwardedOff:
+		dst = append(dst, "X-Forwarded-For: "...)
 		if xff {
-			dst = dst[:len(dst)-2]
-			dst = append(dst, ", "...)
-		} else {
-			dst = append(dst, "X-Forwarded-For: "...)
+			for i := range r.Headers {
+				if h := &r.Headers[i]; codec.EqualFold(h.Name, "X-Forwarded-For") {
+					dst = append(dst, h.Value...)
+					dst = append(dst, ", "...)
+				}
+			}
 		}
 		if s.set.forwardedFor == config.ForwardedOn {
-			dst = append(dst, client...)
+			dst = append(dst, ex.client...)
 		} else {
 			dst = append(dst, "unknown"...)
 		}
@@ -284,6 +337,10 @@ func (ex *exchange) endOnLoop(err error) {
 // abandon ends the exchange of a client connection that closed while its
 // response was on the way: the origin connection is closed, not reused.
 func (ex *exchange) abandon() {
+	if ex.fs.onLoop {
+		ex.abandonFill()
+		return
+	}
 	ex.oex.Cancel()
 	ex.originDone()
 	ex.s.inflight.Add(-1)

@@ -1,14 +1,16 @@
 package engine
 
 import (
-	"github.com/cespare/xxhash/v2"
-
+	"context"
 	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/panjf2000/gnet/v2"
 
 	"edgeproxy/cache"
 	"edgeproxy/cache/prefetch"
@@ -320,6 +322,12 @@ func (p *prefetcher) fetch(url string) {
 		p.budget.release()
 		return
 	}
+	l := s.pickLoop()
+	if l == nil {
+		f.Cancel()
+		p.budget.release()
+		return
+	}
 	ex := &exchange{s: s, minor: 1, close: true, start: now, bg: bgPrefetch, method: "GET", target: url}
 	ex.own(p.head, p.key, &s.set.limits)
 	ex.mode, ex.flight = mode, f
@@ -327,23 +335,20 @@ func (p *prefetcher) fetch(url string) {
 		ex.stale = cache.StaleRevalidate
 		ex.etag, ex.lastMod = nonEmpty(p.etag), nonEmpty(p.lastMod)
 	}
-	ex.buildRequest(&ex.creq)
-	ex.req.Header.Del("X-Forwarded-For")
-	ex.req.Header.Set(prefetchHeader, "1")
-	s.inflight.Add(1)
-	if err := s.pool.Submit(func() {
-		defer s.inflight.Add(-1)
-		defer ex.release()
-		defer p.budget.release()
-		sink := nullSink{budget: p.budget, limit: p.maxObject}
-		ex.fetchCached(&sink)
+	sink := &nullSink{budget: p.budget, limit: p.maxObject}
+	end := func() {
 		p.logDone(ex, sink.bytes)
 		if !p.stored(ex) {
 			p.unstorable[h%unstorableSlots].Store(h)
 		}
-	}); err != nil {
-		s.inflight.Add(-1)
-		ex.release()
+		p.budget.release()
+	}
+	// The fetch runs on a loop's origin pool (fill_loop.go), the loops
+	// taken in turn.
+	if err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		s.startBackground(l, ex, sink, end)
+		return nil
+	})); err != nil {
 		f.Cancel()
 		p.budget.release()
 		return

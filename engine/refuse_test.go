@@ -140,14 +140,16 @@ func TestOriginErrors(t *testing.T) {
 }
 
 // With every worker busy, a further request is answered 503 at once, not
-// queued.
+// queued. (A miss fetched on the loop holds an origin connection, not a
+// worker: each loop's origin connections are bounded by workers, so one
+// loop shows the same.)
 func TestWorkerPoolExhausted(t *testing.T) {
 	release := make(chan struct{})
 	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		<-release
 	}))
 	defer close(release)
-	s := startProxy(t, func(c *config.Config) { c.Workers = 1 })
+	s := startProxy(t, func(c *config.Config) { c.Workers, c.EventLoops = 1, 1 })
 	busy := dialRaw(t, s)
 	busy.send("GET " + origin + "/hold HTTP/1.1\r\nHost: h\r\n\r\n")
 	time.Sleep(200 * time.Millisecond)

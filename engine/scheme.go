@@ -142,6 +142,7 @@ func (cc *clientConn) forwardScheme(r *codec.Request, n int, buf []byte, kind ui
 		d = decision
 	}
 	ex := cc.s.newExchange(cc, r)
+	ex.buildRequest(r)
 	ex.lookedUp = lookedUp
 	ex.alt = alt
 	if kind == schemeFTP && len(r.Userinfo) > 0 {

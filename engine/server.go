@@ -60,8 +60,10 @@ type Server struct {
 	stopped chan struct{} // closed when Serve returns
 	start   time.Time
 
-	loopsMu sync.Mutex // protects loops
+	loopsMu sync.Mutex // protects loops, order and next
 	loops   map[gnet.EventLoop]*loop
+	order   []*loop // the loops in the order they started, for pickLoop
+	next    int     // the loop pickLoop takes next
 
 	pinCPUs []int           // CPUs to pin event loops to, in order; nil for no pinning
 	pin     func(int) error // pins the calling OS thread to a CPU
@@ -403,8 +405,21 @@ func (s *Server) loopOf(c gnet.Conn) *loop {
 			}
 		}
 		s.loops[el] = l
+		s.order = append(s.order, l)
 	}
 	return l
+}
+
+// pickLoop returns the event loops in turn, for background fetches that
+// belong to no client; nil before any loop has seen a connection.
+func (s *Server) pickLoop() *loop {
+	s.loopsMu.Lock()
+	defer s.loopsMu.Unlock()
+	if len(s.order) == 0 {
+		return nil
+	}
+	s.next = (s.next + 1) % len(s.order)
+	return s.order[s.next]
 }
 
 func (s *Server) sweepAll() {

@@ -38,7 +38,7 @@ type Conn struct {
 	resp   codec.Response
 	body   codec.BodyDecoder
 	vec    [2][]byte // Writev scratch: gnet mutates it on partial writes
-	rest   []byte    // during OnHead: the bytes read after the head
+	rest   []byte    // during OnHead and OnBody: the bytes read and not yet decoded
 
 	gotByte  bool // a response byte of the current exchange arrived
 	expect   bool // the body waits for 100 Continue
@@ -206,7 +206,10 @@ func (oc *Conn) read(ex *Exchange, buf []byte) (used int, err error) {
 		used += k
 		if len(data) > 0 {
 			oc.progress = now
-			if err := h.OnBody(ex, data); err != nil {
+			oc.rest = buf[used:]
+			err := h.OnBody(ex, data)
+			oc.rest = nil
+			if err != nil {
 				return used, err
 			}
 			if oc.ex != ex {

@@ -27,12 +27,13 @@ type Detached struct {
 }
 
 // Detach hands the rest of the response to the caller, from inside OnHead
-// for the final head: the socket is duplicated and leaves the loop, with the
-// bytes already read after the head. No callback runs for ex afterwards.
-// The caller must Close the result.
+// for the final head or from inside OnBody: the socket is duplicated and
+// leaves the loop, with the bytes already read and not yet handed to
+// OnBody. No callback runs for ex afterwards. The caller must Close the
+// result.
 func (ex *Exchange) Detach() (*Detached, error) {
 	oc := ex.conn
-	if oc == nil || oc.ex != ex || oc.state != stHead || oc.resp.Interim() {
+	if oc == nil || oc.ex != ex || (oc.state != stHead && oc.state != stBody) || oc.resp.Interim() {
 		return nil, net.ErrClosed
 	}
 	fd, err := oc.c.Dup()
@@ -48,7 +49,11 @@ func (ex *Exchange) Detach() (*Detached, error) {
 	d := &Detached{nc: nc, idle: oc.p.cfg.IdleTimeout}
 	d.store = make([]byte, max(detachBuffer, 2*len(oc.rest)))
 	d.buf = d.store[:copy(d.store, oc.rest)]
-	d.body.Reset(&oc.resp)
+	if oc.state == stHead {
+		d.body.Reset(&oc.resp)
+	} else {
+		d.body = oc.body // mid-body: the decoder goes on where it stands
+	}
 	oc.ex, ex.conn, ex.ended = nil, nil, true
 	oc.close()
 	return d, nil

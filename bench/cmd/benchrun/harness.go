@@ -30,6 +30,8 @@ type harness struct {
 	sourceAddr string // its raw byte source
 	zipfFile   string
 
+	base *baseBuild // how edgeproxy-base was built (-base-rev), nil otherwise
+
 	products []*product
 	skipped  map[string]string // product → why it did not run at all
 	runs     []*runResult
@@ -161,9 +163,10 @@ func (h *harness) run() error {
 				if _, skip := h.skipped[p.name]; skip || notApplicable(p, sc) != "" {
 					continue
 				}
-				r := h.runOne(sc, p, rep, false)
-				h.runs = append(h.runs, r)
+				r := h.runOne(sc, p, rep, 1, false)
 				h.logf("round %d %-13s %-13s %s", rep, sc.name, p.name, summaryLine(r))
+				r = h.repeatDisturbed(sc, p, r)
+				h.runs = append(h.runs, r)
 			}
 		}
 		if err := h.writeJSON(nil); err != nil {
@@ -171,7 +174,7 @@ func (h *harness) run() error {
 		}
 	}
 
-	targets := computeTargets(h.runs, h.cfg.scenarios)
+	targets := append(computeTargets(h.runs, h.cfg.scenarios), issue12Targets(h.runs, h.cfg.scenarios)...)
 	if h.cfg.profile {
 		h.profileMissed(targets)
 	}
@@ -206,11 +209,14 @@ func summaryLine(r *runResult) string {
 	case r.IdleConns > 0:
 		return fmt.Sprintf("%d conns, %.2f KiB/conn", r.IdleConns, r.IdleKiBPerConn)
 	}
-	return fmt.Sprintf("%.0f req/s p99 %.2fms cpu %.2fs/100k", r.RPS, r.P99, r.CPUPer100k)
+	return fmt.Sprintf("%.0f req/s p99 %.2fms cpu %.2fs/100k; others' CPU: server %.0f%%, load %.0f%%",
+		r.RPS, r.P99, r.CPUPer100k, r.ForeignServerPct, r.ForeignLoadPct)
 }
 
 // runOne starts product p fresh, runs scenario sc once and stops it.
-func (h *harness) runOne(sc scenario, p *product, rep int, profile bool) *runResult {
+// attempt counts the runs of one (scenario, product, round) from 1 (see
+// repeatDisturbed); a later attempt's raw output is suffixed -a<attempt>.
+func (h *harness) runOne(sc scenario, p *product, rep, attempt int, profile bool) *runResult {
 	r := &runResult{Scenario: sc.name, Product: p.name, Rep: rep, Status: statusOK, OriginDelta: -1}
 	h.seq++
 	dir := filepath.Join(h.runDir, fmt.Sprintf("%03d-%s-%s", h.seq, sc.name, p.name))
@@ -260,6 +266,9 @@ func (h *harness) runOne(sc scenario, p *product, rep int, profile bool) *runRes
 	}
 
 	rawBase := filepath.Join(h.outDir, "raw", fmt.Sprintf("%s-%s-r%d", sc.name, p.name, rep))
+	if attempt > 1 {
+		rawBase += fmt.Sprintf("-a%d", attempt)
+	}
 	if profile {
 		rawBase += "-profile"
 	}
@@ -359,7 +368,7 @@ func (h *harness) profileMissed(targets []*target) {
 		saved := h.cfg.duration
 		h.cfg.duration = max(saved, 12*time.Second)
 		h.logf("profile run: %s edgeproxy", sc.name)
-		r := h.runOne(sc, ep, 0, true)
+		r := h.runOne(sc, ep, 0, 1, true)
 		h.cfg.duration = saved
 		h.logf("profile run: %s", summaryLine(r))
 	}

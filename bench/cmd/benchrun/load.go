@@ -45,7 +45,11 @@ func (h *harness) runWrk(s *server, conns int, dur time.Duration, script string,
 	if p.err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %v: %s", p.err, lastLine(string(out)))
 	}
-	return parseWrk(string(out))
+	wr, err := parseWrk(string(out))
+	if ps := p.cmd.ProcessState; ps != nil {
+		wr.CPUSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
+	return wr, err
 }
 
 func lastLine(s string) string {
@@ -108,8 +112,10 @@ func (h *harness) runLoadScenario(sc scenario, s *server, r *runResult, rawBase 
 		return
 	}
 	cpu0 := snapshotCPU(s.pgids())
+	fm := h.startForeign()
 	wr, err := h.runWrk(s, sc.conns, h.cfg.duration, script, args, rawBase+".txt")
 	cpu1 := snapshotCPU(s.pgids())
+	fm.finish(r, cpuSecondsSince(cpu0, cpu1), wr.CPUSeconds)
 	r.PeakRSSKiB = memKiB(s.pgids(), "VmHWM")
 	if err != nil {
 		r.fail("%v", err)

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +42,14 @@ type config struct {
 	wrkTimeout  string
 	noPin       bool
 	profile     bool
+	nice        int
+	maxForeign  float64 // percent; 0: never repeat a run
+	tries       int
+
+	// edgeproxyBase is the baseline binary (product edgeproxy-base), ""
+	// for none; baseRev, when set, is the git revision built into it.
+	edgeproxyBase string
+	baseRev       string
 }
 
 func names[T any](xs []T, name func(T) string) string {
@@ -55,7 +64,7 @@ func parseFlags(args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
 	scen := fs.String("scenarios", names(allScenarios, func(s scenario) string { return s.name }), "comma-separated scenarios")
-	prods := fs.String("products", names(products(), func(p *product) string { return p.name }), "comma-separated products")
+	prods := fs.String("products", names(products(), func(p *product) string { return p.name }), "comma-separated products (edgeproxy-base only when a baseline is given)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured duration of each wrk run (whole seconds)")
 	fs.IntVar(&c.reps, "reps", 3, "rounds: every scenario runs this many times per product, interleaved")
 	fs.IntVar(&c.idleConns, "conns-idle", 10000, "connections held in idle-10k")
@@ -63,16 +72,29 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.benchDir, "bench-dir", "bench", "the bench/ directory")
 	fs.StringVar(&c.toolDir, "tool-dir", "bench/.build", "directory of the built bench tools")
 	fs.StringVar(&c.edgeproxy, "edgeproxy", "bin/edgeproxy", "edgeproxy binary")
+	fs.StringVar(&c.edgeproxyBase, "edgeproxy-base", "", "baseline edgeproxy binary, measured as product edgeproxy-base (default: none; with -base-rev: <tool-dir>/edgeproxy-base)")
+	fs.StringVar(&c.baseRev, "base-rev", "", "git revision to build into -edgeproxy-base before the run (git archive into a temporary directory, then its make build)")
 	fs.Int64Var(&c.cacheMiB, "cache-mib", 512, "common cache size given to every caching product, MiB")
 	fs.Int64Var(&c.tunnelBytes, "tunnel-bytes", 1<<30, "bytes moved per tunnel transfer")
 	fs.StringVar(&c.wrkTimeout, "wrk-timeout", "5s", "wrk --timeout: a response slower than this counts as a socket error")
 	fs.BoolVar(&c.noPin, "no-pin", false, "do not pin load and server to separate CPUs")
 	fs.BoolVar(&c.profile, "profile", true, "fetch edgeproxy CPU profiles for missed targets")
+	fs.Float64Var(&c.maxForeign, "max-foreign", 0, "repeat a load run in which other processes took more than this percentage of the server's or the load's CPUs, up to -tries attempts, keeping the least disturbed (0: off)")
+	fs.IntVar(&c.tries, "tries", 3, "attempts per run at most, with -max-foreign")
+	fs.IntVar(&c.nice, "nice", 0, "niceness of every process the run starts (-20..19; e.g. -10 so that other work on a shared machine disturbs the run less; needs root below 0)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	c.scenarios = splitList(*scen)
 	c.products = splitList(*prods)
+	if c.baseRev != "" && c.edgeproxyBase == "" {
+		c.edgeproxyBase = filepath.Join(c.toolDir, "edgeproxy-base")
+	}
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["products"] && c.edgeproxyBase == "" {
+		c.products = slices.DeleteFunc(c.products, func(p string) bool { return p == baseProduct })
+	}
 	for _, s := range c.scenarios {
 		if _, ok := scenarioByName(s); !ok {
 			return c, fmt.Errorf("unknown scenario %q (have %s)", s, names(allScenarios, func(s scenario) string { return s.name }))
@@ -94,6 +116,12 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-reps must be at least 1")
 	case c.idleConns < 1:
 		return c, errors.New("-conns-idle must be at least 1")
+	case c.maxForeign < 0 || c.maxForeign >= 100:
+		return c, errors.New("-max-foreign must be within 0..100 (percent)")
+	case c.tries < 1:
+		return c, errors.New("-tries must be at least 1")
+	case c.nice < -20 || c.nice > 19:
+		return c, errors.New("-nice must be within -20..19")
 	}
 	if c.out == "" {
 		c.out = filepath.Join(c.benchDir, "results", time.Now().Format("2006-01-02-1504"))
@@ -120,11 +148,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		os.Exit(2)
 	}
+	var base *baseBuild
+	if cfg.baseRev != "" {
+		b, err := buildBase(cfg.benchDir, cfg.baseRev, cfg.edgeproxyBase, func(format string, a ...any) {
+			fmt.Fprintf(os.Stderr, "benchrun: "+format+"\n", a...)
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchrun:", err)
+			os.Exit(1)
+		}
+		base = &b
+	}
 	h, err := newHarness(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
 		os.Exit(1)
 	}
+	h.base = base
+	procs.nice = cfg.nice
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)

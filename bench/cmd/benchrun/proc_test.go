@@ -94,3 +94,20 @@ func TestStartWithAddr(t *testing.T) {
 		t.Error("a tool that prints too few lines: got no error")
 	}
 }
+
+func TestPrefixArgv(t *testing.T) {
+	for _, tc := range []struct {
+		cpus string
+		nice int
+		want string
+	}{
+		{"", 0, "wrk -c 64"},
+		{"1", 0, "taskset -c 1 wrk -c 64"},
+		{"", -10, "nice -n -10 wrk -c 64"},
+		{"0-1", -10, "taskset -c 0-1 nice -n -10 wrk -c 64"},
+	} {
+		if got := strings.Join(prefixArgv([]string{"wrk", "-c", "64"}, tc.cpus, tc.nice), " "); got != tc.want {
+			t.Errorf("cpus %q nice %d: got %q, want %q", tc.cpus, tc.nice, got, tc.want)
+		}
+	}
+}

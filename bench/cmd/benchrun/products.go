@@ -64,10 +64,15 @@ func (s *server) stop() {
 	}
 }
 
+// baseProduct is edgeproxy built from a baseline revision (-edgeproxy-base,
+// -base-rev): same config, same flags, measured in the same rounds.
+const baseProduct = "edgeproxy-base"
+
 // products lists everything benchrun knows, in report order.
 func products() []*product {
 	return []*product{
 		{name: "edgeproxy", kind: kindProxy, caches: true, start: startEdgeproxy},
+		{name: baseProduct, kind: kindProxy, caches: true, start: startEdgeproxyBase},
 		{name: "squid", kind: kindProxy, binary: "squid", pkg: "squid", caches: true, start: startSquid},
 		{name: "nginx", kind: kindProxy, binary: "nginx", pkg: "nginx", caches: true, start: startNginx,
 			noConnect: "nginx has no CONNECT method (only through third-party modules)"},
@@ -224,11 +229,21 @@ func startTinyproxy(h *harness, dir string, v peerVars) (*server, error) {
 }
 
 func startEdgeproxy(h *harness, dir string, v peerVars) (*server, error) {
+	return startEdgeproxyBinary(h, h.cfg.edgeproxy, dir, v)
+}
+
+func startEdgeproxyBase(h *harness, dir string, v peerVars) (*server, error) {
+	return startEdgeproxyBinary(h, h.cfg.edgeproxyBase, dir, v)
+}
+
+// startEdgeproxyBinary starts one edgeproxy binary with the bench's config
+// (peers/edgeproxy.yaml) and EDGEPROXY_ARGS.
+func startEdgeproxyBinary(h *harness, binary, dir string, v peerVars) (*server, error) {
 	conf := filepath.Join(dir, "edgeproxy.yaml")
 	if err := render(h.peersDir, "edgeproxy.yaml", conf, v); err != nil {
 		return nil, err
 	}
-	argv := []string{h.cfg.edgeproxy, "--config", conf, "--listen", v.Listen, "--admin", v.Admin,
+	argv := []string{binary, "--config", conf, "--listen", v.Listen, "--admin", v.Admin,
 		"--cache-mem", strconv.FormatInt(v.CacheMiB, 10) + "MiB"}
 	argv = append(argv, strings.Fields(os.Getenv("EDGEPROXY_ARGS"))...)
 	p, err := start("edgeproxy", argv, startOpts{cpus: h.serverCPUs, dir: dir, logTo: filepath.Join(dir, "edgeproxy.log")})
@@ -262,9 +277,18 @@ func startCeiling(h *harness, dir string, v peerVars) (*server, error) {
 
 // available says why a product cannot run on this machine ("" if it can).
 func (h *harness) available(p *product) string {
-	if p.name == "edgeproxy" {
+	switch p.name {
+	case "edgeproxy":
 		if _, err := os.Stat(h.cfg.edgeproxy); err != nil {
 			return "binary not built (" + h.cfg.edgeproxy + " missing; `make build` makes it)"
+		}
+		return ""
+	case baseProduct:
+		if h.cfg.edgeproxyBase == "" {
+			return "no baseline given (bench/run --base REV, or benchrun -edgeproxy-base PATH)"
+		}
+		if _, err := os.Stat(h.cfg.edgeproxyBase); err != nil {
+			return "baseline binary " + h.cfg.edgeproxyBase + " missing"
 		}
 		return ""
 	}

@@ -35,22 +35,26 @@ type naEntry struct {
 
 // summaryRow is one product in one scenario, over its rounds.
 type summaryRow struct {
-	Scenario     string   `json:"scenario"`
-	Product      string   `json:"product"`
-	OK           int      `json:"ok_runs"`
-	Total        int      `json:"runs"`
-	RPS          float64  `json:"rps"`
-	P50          float64  `json:"p50_ms"`
-	P99          float64  `json:"p99_ms"`
-	P999         float64  `json:"p999_ms"`
-	CPUPer100k   float64  `json:"cpu_s_per_100k"`
-	PeakRSSKiB   int64    `json:"peak_rss_kib"`
-	HitRatio     float64  `json:"hit_ratio"`
-	MiBps        float64  `json:"mib_per_s"`
-	IdleKiB      float64  `json:"idle_kib_per_conn"`
-	VsDirect     float64  `json:"ratio_vs_direct"`     // median within-round ratio to direct
-	EdgeOverThis float64  `json:"edgeproxy_over_this"` // median within-round edgeproxy/this
-	Failures     []string `json:"failures,omitempty"`
+	Scenario     string  `json:"scenario"`
+	Product      string  `json:"product"`
+	OK           int     `json:"ok_runs"`
+	Total        int     `json:"runs"`
+	RPS          float64 `json:"rps"`
+	P50          float64 `json:"p50_ms"`
+	P99          float64 `json:"p99_ms"`
+	P999         float64 `json:"p999_ms"`
+	CPUPer100k   float64 `json:"cpu_s_per_100k"`
+	PeakRSSKiB   int64   `json:"peak_rss_kib"`
+	HitRatio     float64 `json:"hit_ratio"`
+	MiBps        float64 `json:"mib_per_s"`
+	IdleKiB      float64 `json:"idle_kib_per_conn"`
+	VsDirect     float64 `json:"ratio_vs_direct"`     // median within-round ratio to direct
+	EdgeOverThis float64 `json:"edgeproxy_over_this"` // median within-round edgeproxy/this
+	// ForeignServerPct and ForeignLoadPct: the median share of the
+	// server's and the load's CPUs that other processes took.
+	ForeignServerPct float64  `json:"foreign_server_cpu_pct"`
+	ForeignLoadPct   float64  `json:"foreign_load_cpu_pct"`
+	Failures         []string `json:"failures,omitempty"`
 }
 
 // jsonFloat keeps NaN out of JSON (encoding/json rejects it).
@@ -101,6 +105,8 @@ func (h *harness) summarize() []*summaryRow {
 			row.HitRatio = medianOf(h.runs, name, p.name, func(r *runResult) float64 { return r.HitRatio })
 			row.MiBps = medianOf(h.runs, name, p.name, metricMiBps)
 			row.IdleKiB = medianOf(h.runs, name, p.name, metricIdleKiB)
+			row.ForeignServerPct = medianOf(h.runs, name, p.name, metricForeignServer)
+			row.ForeignLoadPct = medianOf(h.runs, name, p.name, metricForeignLoad)
 			row.VsDirect = math.NaN()
 			if p.name != "direct" {
 				row.VsDirect = roundRatio(h.runs, name, p.name, "direct", primary)
@@ -179,13 +185,22 @@ func (h *harness) writeJSON(targets []*target) error {
 			"scenarios": h.cfg.scenarios, "products": h.cfg.products, "duration_s": h.cfg.duration.Seconds(),
 			"rounds": h.cfg.reps, "idle_conns": h.cfg.idleConns, "cache_mib": h.cfg.cacheMiB,
 			"tunnel_bytes": h.cfg.tunnelBytes, "load_cpus": h.loadCPUs, "server_cpus": h.serverCPUs,
-			"wrk_timeout": h.cfg.wrkTimeout, "open_files": h.maxFiles,
+			"wrk_timeout": h.cfg.wrkTimeout, "open_files": h.maxFiles, "nice": h.cfg.nice,
+			"max_foreign_pct": h.cfg.maxForeign, "tries": h.cfg.tries,
+			"edgeproxy": h.cfg.edgeproxy, "edgeproxy_version": binaryVersion(h.cfg.edgeproxy),
 		},
 		Skipped: h.skipped, NotApplic: h.notApplicableList(), Notes: h.notes,
 		Runs: h.runs, Summary: h.summarize(), Targets: targets,
 	}
+	if h.cfg.edgeproxyBase != "" {
+		res.Config["edgeproxy_base"] = h.cfg.edgeproxyBase
+		res.Config["edgeproxy_base_version"] = binaryVersion(h.cfg.edgeproxyBase)
+	}
+	if h.base != nil {
+		res.Config["base_rev"], res.Config["base_commit"] = h.base.rev, h.base.commit
+	}
 	for _, r := range res.Summary {
-		for _, f := range []*float64{&r.RPS, &r.P50, &r.P99, &r.P999, &r.CPUPer100k, &r.HitRatio, &r.MiBps, &r.IdleKiB, &r.VsDirect, &r.EdgeOverThis} {
+		for _, f := range []*float64{&r.RPS, &r.P50, &r.P99, &r.P999, &r.CPUPer100k, &r.HitRatio, &r.MiBps, &r.IdleKiB, &r.VsDirect, &r.EdgeOverThis, &r.ForeignServerPct, &r.ForeignLoadPct} {
 			*f = jsonFloat(*f)
 		}
 	}
@@ -231,8 +246,20 @@ func (h *harness) writeReport(targets []*target) error {
 	w("# edgeproxy load test — %s\n\n", h.started.Format("2006-01-02 15:04"))
 	w("Host: %s CPUs (%s), kernel %s, %s. Load (wrk, tools, backing origin) on CPUs `%s`, server under test on CPUs `%s`.\n",
 		host["cpus"], host["cpu"], host["kernel"], host["go"], orAll(h.loadCPUs), orAll(h.serverCPUs))
-	w("Each scenario: %d round(s) × %s measured per product, products interleaved within a round; common cache size %d MiB; wrk timeout %s.\n\n",
+	w("edgeproxy: `%s` (%s)", h.cfg.edgeproxy, orUnknown(binaryVersion(h.cfg.edgeproxy)))
+	if h.cfg.edgeproxyBase != "" {
+		w("; edgeproxy-base:%s, `%s` (%s)", h.baseDesc(), h.cfg.edgeproxyBase, orUnknown(binaryVersion(h.cfg.edgeproxyBase)))
+	}
+	w(".\n")
+	w("Each scenario: %d round(s) × %s measured per product, products interleaved within a round; common cache size %d MiB; wrk timeout %s",
 		h.cfg.reps, h.cfg.duration, h.cfg.cacheMiB, h.cfg.wrkTimeout)
+	if h.cfg.nice != 0 {
+		w("; every process of the run at niceness %d", h.cfg.nice)
+	}
+	if h.cfg.maxForeign > 0 {
+		w("; a load run in which other processes took more than %.0f%% of the server's or the load's CPUs was made again, up to %d attempts, keeping the least disturbed (see the caveats)", h.cfg.maxForeign, h.cfg.tries)
+	}
+	w(".\n\n")
 	w("Figures are medians over the successful rounds. Ratios (`vs direct`, `edgeproxy ÷ this`) are medians of within-round ratios. ")
 	w("CPU is the server's own utime+stime (all its processes) per 100,000 requests (per GiB for the tunnel). ")
 	w("A run with socket errors, non-2xx/3xx responses or a failed hit check is FAILED and left out of every figure.\n\n")
@@ -256,6 +283,9 @@ func (h *harness) writeReport(targets []*target) error {
 	}
 	w("| scenario | target | measured | verdict | reference |\n|---|---|---|---|---|\n")
 	for _, t := range targets {
+		if t.Issue != 0 {
+			continue
+		}
 		measured := "—"
 		if !math.IsNaN(t.Value) && t.Status != "n/a" {
 			if t.Unit == "×" {
@@ -281,6 +311,7 @@ func (h *harness) writeReport(targets []*target) error {
 		w(". Read with `go tool pprof -top bin/edgeproxy FILE`.\n")
 	}
 	w("\n")
+	h.writeIssue12(w, targets)
 
 	if _, err := os.Stat(filepath.Join(h.outDir, "chart.png")); err == nil {
 		w("![requests/s and p99 by product and scenario](chart.png)\n\n")
@@ -296,11 +327,11 @@ func (h *harness) writeReport(targets []*target) error {
 		case "idle":
 			w("| product | runs ok | KiB/conn | conns held | RSS before → after MiB | edgeproxy ÷ this |\n|---|---|---|---|---|---|\n")
 		default:
-			w("| product | runs ok | req/s | p50 ms | p99 ms | p99.9 ms | CPU-s/100k | peak RSS MiB | vs direct | edgeproxy ÷ this |")
+			w("| product | runs ok | req/s | p50 ms | p99 ms | p99.9 ms | CPU-s/100k | peak RSS MiB | vs direct | edgeproxy ÷ this | others' CPU %% server/load |")
 			if sc.kind == "zipf" {
 				w(" hit ratio |")
 			}
-			w("\n|---|---|---|---|---|---|---|---|---|---|")
+			w("\n|---|---|---|---|---|---|---|---|---|---|---|")
 			if sc.kind == "zipf" {
 				w("---|")
 			}
@@ -326,8 +357,9 @@ func (h *harness) writeReport(targets []*target) error {
 				w("| %s | %s | %s | %s | %s → %s | %s |\n", r.Product, ok, fnum(r.IdleKiB, "%.2f"), fnum(median(held), "%.0f"),
 					fnum(median(before), "%.0f"), fnum(median(after), "%.0f"), fratio(r.EdgeOverThis))
 			default:
-				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.Product, ok, frps(r.RPS), fnum(r.P50, "%.2f"), fnum(r.P99, "%.2f"),
-					fnum(r.P999, "%.2f"), fnum(r.CPUPer100k, "%.2f"), rss, fratio(r.VsDirect), fratio(r.EdgeOverThis))
+				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f |", r.Product, ok, frps(r.RPS), fnum(r.P50, "%.2f"), fnum(r.P99, "%.2f"),
+					fnum(r.P999, "%.2f"), fnum(r.CPUPer100k, "%.2f"), rss, fratio(r.VsDirect), fratio(r.EdgeOverThis),
+					zeroNaN(r.ForeignServerPct), zeroNaN(r.ForeignLoadPct))
 				if sc.kind == "zipf" {
 					w(" %s |", fnum(r.HitRatio*100, "%.1f%%"))
 				}
@@ -369,6 +401,20 @@ func (h *harness) writeReport(targets []*target) error {
 	}
 	w("Raw wrk/tool output: `raw/`; every run with its numbers: `results.json`; logs of failed runs: `logs/`.\n")
 	return os.WriteFile(filepath.Join(h.outDir, "report.md"), []byte(b.String()), 0o644)
+}
+
+func zeroNaN(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "version unknown"
+	}
+	return s
 }
 
 func orAll(s string) string {

@@ -66,6 +66,15 @@ type runResult struct {
 	CPUPer100k float64 `json:"cpu_s_per_100k"`
 	PeakRSSKiB int64   `json:"peak_rss_kib"`
 
+	// ForeignServerPct and ForeignLoadPct are the shares of the server's
+	// and of the load generator's CPUs that other processes took during
+	// the measured run (foreign.go).
+	ForeignServerPct float64 `json:"foreign_server_cpu_pct"`
+	ForeignLoadPct   float64 `json:"foreign_load_cpu_pct"`
+	// Attempts is how many times the run was made because others took too
+	// much CPU (-max-foreign); 0 when once.
+	Attempts int `json:"attempts,omitempty"`
+
 	OriginDelta int64   `json:"origin_requests"` // -1: not measured
 	HitRatio    float64 `json:"hit_ratio,omitempty"`
 

@@ -29,6 +29,9 @@ func metricCPU(r *runResult) float64     { return r.CPUPer100k }
 func metricMiBps(r *runResult) float64   { return r.MiBps }
 func metricIdleKiB(r *runResult) float64 { return r.IdleKiBPerConn }
 
+func metricForeignServer(r *runResult) float64 { return r.ForeignServerPct }
+func metricForeignLoad(r *runResult) float64   { return r.ForeignLoadPct }
+
 // okRuns returns the successful runs of product in scenario, keyed by round.
 func okRuns(runs []*runResult, scenario, product string) map[int]*runResult {
 	m := make(map[int]*runResult)
@@ -55,16 +58,28 @@ func medianOf(runs []*runResult, scenario, product string, m metric) float64 {
 // which both a and b succeeded, so both sides of each ratio saw the same
 // machine weather. NaN when no round qualifies.
 func roundRatio(runs []*runResult, scenario, a, b string, m metric) float64 {
+	return median(roundRatios(runs, scenario, a, b, m))
+}
+
+// roundRatios are the within-round ratios m(a)/m(b) behind roundRatio, in
+// round order.
+func roundRatios(runs []*runResult, scenario, a, b string, m metric) []float64 {
 	ra, rb := okRuns(runs, scenario, a), okRuns(runs, scenario, b)
+	var reps []int
+	for rep := range ra {
+		reps = append(reps, rep)
+	}
+	sort.Ints(reps)
 	var xs []float64
-	for rep, x := range ra {
+	for _, rep := range reps {
+		x := ra[rep]
 		y, ok := rb[rep]
 		if !ok || m(y) == 0 || math.IsNaN(m(x)) || math.IsNaN(m(y)) {
 			continue
 		}
 		xs = append(xs, m(x)/m(y))
 	}
-	return median(xs)
+	return xs
 }
 
 // roundRatioToBest is like roundRatio, but the denominator of each round is
@@ -120,12 +135,24 @@ type target struct {
 	Status   string  `json:"status"`   // "met", "missed", "n/a"
 	MissPct  float64 `json:"miss_pct"` // how far from the limit, in percent of the limit
 	Note     string  `json:"note"`     // why n/a, or the absolute figure needed
+	// Info marks a figure reported without a limit ("beside nginx's"):
+	// its Status is "info" instead of met or missed.
+	Info bool `json:"info,omitempty"`
+	// Issue is the issue whose "done when" the target comes from (0 for
+	// the standing targets).
+	Issue int `json:"issue,omitempty"`
+	// Rounds are the within-round ratios whose median is Value.
+	Rounds []float64 `json:"rounds,omitempty"`
 }
 
 // check sets Status and MissPct from Value and Limit.
 func (t *target) check() {
 	if math.IsNaN(t.Value) {
 		t.Status = "n/a"
+		return
+	}
+	if t.Info {
+		t.Status, t.MissPct = "info", 0
 		return
 	}
 	var met bool
@@ -156,6 +183,8 @@ func (t *target) verdict() string {
 		return "met"
 	case "missed":
 		return fmt.Sprintf("missed by %.1f%%", t.MissPct)
+	case "info":
+		return "reported (no limit)"
 	}
 	return "n/a"
 }

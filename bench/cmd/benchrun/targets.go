@@ -27,7 +27,11 @@ func computeTargets(runs []*runResult, scenarios []string) []*target {
 	var out []*target
 	add := func(t *target) {
 		t.check()
-		if t.Status == "n/a" && t.Note != "no peer ran successfully" {
+		if t.Status == "n/a" && t.Against != "" {
+			// A target against one named product (the ceiling, direct):
+			// say which side is missing.
+			t.Note = whyNoRatio(runs, t.Scenario, ep, t.Against)
+		} else if t.Status == "n/a" && t.Note != "no peer ran successfully" {
 			why := "edgeproxy did not run"
 			for _, r := range runs {
 				if r.Scenario == t.Scenario && r.Product == ep && r.Rep > 0 {

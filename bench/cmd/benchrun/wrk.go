@@ -33,6 +33,9 @@ type wrkResult struct {
 	Non2xx     int64 `json:"non_2xx_3xx"`
 
 	HasJSON bool `json:"has_benchjson"`
+
+	// CPUSeconds is wrk's own user+system time (from its exit status).
+	CPUSeconds float64 `json:"cpu_s,omitempty"`
 }
 
 // benchJSON mirrors the line written by report.lua's done().
