@@ -16,7 +16,7 @@ FUZZTIME ?= 30s
 # run PAC files; wget and lynx as ftp_proxy/gopher_proxy clients, pyftpdlib
 # as the FTP server; nft (nftables) and ip (iproute2) to build the
 # interception tests' network namespaces.
-TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs wget lynx python3-pyftpdlib nftables iproute2
+TEST_PACKAGES := curl goaccess calamaris prometheus apache2-utils logrotate systemd nodejs wget lynx python3-pyftpdlib nftables iproute2 haproxy
 
 # make install puts the program under PREFIX and its configuration under
 # SYSCONFDIR; DESTDIR stages the whole tree elsewhere (for a package).

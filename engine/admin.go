@@ -50,6 +50,9 @@ func NewAdmin(s *Server, addr string) (*Admin, error) {
 		if err := s.stats.WritePrometheus(w); err != nil {
 			s.log.Warn("metrics", "err", err)
 		}
+		if err := s.hops.writePrometheus(w); err != nil {
+			s.log.Warn("metrics", "err", err)
+		}
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -59,6 +62,9 @@ func NewAdmin(s *Server, addr string) (*Admin, error) {
 		}
 		if s.disk != nil {
 			extra["disk"] = s.disk.stats()
+		}
+		if s.hops != nil {
+			extra["cluster"] = s.hops.stats()
 		}
 		if err := s.LastReload(); err != nil {
 			extra["last_reload_error"] = err.Error()

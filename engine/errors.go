@@ -56,6 +56,12 @@ var (
 	// ErrNotProxyRequest means an origin-form request for a resource the proxy
 	// does not serve itself.
 	ErrNotProxyRequest = errors.New("engine: not a proxy request")
+	// ErrNoParent means no parent proxy is up and upstream.never_direct
+	// forbids going to the origin directly (issue 14).
+	ErrNoParent = errors.New("engine: no parent proxy is up")
+	// ErrHopUnreachable means a cluster peer or parent proxy refused or
+	// timed out the connection; it is marked down (issue 14).
+	ErrHopUnreachable = errors.New("engine: cluster peer or parent proxy unreachable")
 	// ErrTunnelPort means CONNECT to a port not in tunnel.allowed_ports.
 	ErrTunnelPort = errors.New("engine: CONNECT to this port is not allowed")
 	// ErrClientDenied means the client address is not allowed to use the proxy.
@@ -137,6 +143,14 @@ func statusFor(err error) (int, string) {
 		return 502, "the origin sent an invalid response head"
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		return 503, "the proxy is at its limit of connections to this origin"
+	case errors.Is(err, ErrNoParent):
+		return 503, "no parent proxy is up, and upstream.never_direct forbids going to the origin directly"
+	case errors.Is(err, ErrHopUnreachable):
+		return 502, "the cluster peer or parent proxy could not be reached"
+	case errors.As(err, new(*parentRefusal)):
+		var pr *parentRefusal
+		errors.As(err, &pr)
+		return pr.status(), "the parent proxy refused the tunnel"
 	case errors.Is(err, ErrForwardLoop):
 		return 508, "forwarding loop: this request has already passed through this proxy"
 	case errors.Is(err, ErrInterceptForm):

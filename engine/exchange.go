@@ -62,6 +62,7 @@ type exchange struct {
 	fh       fillHandler     // its origin.Handler
 
 	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
+	hop *hopRoute   // a cluster peer or parent the request goes through, or nil (hop.go)
 
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker

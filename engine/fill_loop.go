@@ -337,6 +337,9 @@ func (ex *exchange) clientGone(err error) error {
 // then answers what is left to answer.
 func (h *fillHandler) OnDone(_ *origin.Exchange, err error) {
 	ex := h.ex
+	if ex.failover(err, ex.fs.home.origin) {
+		return // the parent could not be reached: the next one is asked (hop.go)
+	}
 	ex.fillOriginDone()
 	if err == nil {
 		ex.commitFill()

@@ -35,7 +35,14 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	if kind != schemeHTTP {
 		return cc.forwardScheme(r, n, buf, kind)
 	}
+	hop, err := cc.nextHop(r)
+	if err != nil {
+		return cc.refuse(r, n, err)
+	}
 	c := cc.cache()
+	if hop.toPeer() {
+		c = nil // the owner looks it up and stores it; this node does neither
+	}
 	lookedUp := c != nil && (string(r.Method) == "GET" || string(r.Method) == "HEAD") && !r.HasBody()
 	var d cache.Decision
 	if lookedUp {
@@ -47,6 +54,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	}
 	ex := cc.s.newExchange(cc, r)
 	ex.lookedUp = lookedUp
+	ex.hop = hop
 	if c != nil {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
@@ -263,6 +271,12 @@ func viaValue(minor uint8, name string) string {
 // looped reports whether a Via field of r already lists this proxy's name
 // (RFC 9110 §7.6.3): the request came back through us.
 func (s *Server) looped(r *codec.Request) bool {
+	return viaReceivedBy(r, func(by []byte) bool { return codec.EqualFold(by, s.set.name) })
+}
+
+// viaReceivedBy reports whether match holds for the received-by of a member
+// of a Via field of r.
+func viaReceivedBy(r *codec.Request, match func(by []byte) bool) bool {
 	for i := range r.Headers {
 		h := &r.Headers[i]
 		if !codec.EqualFold(h.Name, "Via") {
@@ -279,7 +293,7 @@ func (s *Server) looped(r *codec.Request) bool {
 			for end < len(by) && by[end] != ' ' && by[end] != '\t' {
 				end++
 			}
-			if codec.EqualFold(by[:end], s.set.name) {
+			if match(by[:end]) {
 				return true
 			}
 		}

@@ -207,7 +207,7 @@ func (cc *clientConn) verifyHost(r *codec.Request, n int, host string, dst netip
 func (ex *exchange) do(resp *fasthttp.Response) error {
 	rt := &ex.route
 	if !rt.set {
-		return ex.s.client.Do(ex.req, resp)
+		return ex.doForward(resp)
 	}
 	req := ex.req
 	if !req.UseHostHeader {

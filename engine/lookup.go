@@ -284,8 +284,11 @@ func absoluteKey(dst, uri []byte) []byte {
 // removed. Only clients in the admin networks (acl.admin_file, by default
 // loopback) may purge.
 func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
-	if !cc.s.pol.Load().admin.Contains(cc.remote) {
+	if !cc.s.pol.Load().admin.Contains(cc.remote) && !cc.s.hops.trusted(cc.remote) {
 		return cc.refuse(r, n, ErrPurgeDenied)
+	}
+	if act, ok := cc.purgeAtOwner(r, n); ok {
+		return act
 	}
 	status := 404
 	if cc.s.cache != nil {

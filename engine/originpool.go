@@ -18,6 +18,9 @@ func (s *Server) newOriginConfig(maxHeader int) origin.Config {
 	t := s.set.origin
 	return origin.Config{
 		Dial: func(addr string) (net.Conn, error) {
+			if m := s.hops.byKey(addr); m != nil {
+				return s.hops.dial(m, t.connect) // a peer or parent: exempt from the destination check
+			}
 			c, err := s.dest.DialTimeout(addr, t.connect)
 			if err != nil && isTimeout(err) {
 				return nil, errors.Join(ErrConnectTimeout, err)

@@ -64,6 +64,7 @@ func (s *Server) originRequest(ex *exchange, r *codec.Request) {
 		ex.ohead = make([]byte, 0, 512)
 	}
 	ex.ohead = s.appendOriginRequest(ex.ohead[:0], r, ex)
+	ex.hopOnLoop(r)
 }
 
 // appendOriginRequest writes the request head bound for the origin
@@ -259,6 +260,9 @@ func (ex *exchange) OnBody(_ *origin.Exchange, data []byte) error {
 
 // OnDone ends an exchange run on the loop.
 func (ex *exchange) OnDone(_ *origin.Exchange, err error) {
+	if ex.failover(err, ex.cc.l.origin) {
+		return
+	}
 	ex.originDone()
 	if err != nil {
 		ex.s.log.Debug("origin fetch failed", "url", ex.target, "err", err)

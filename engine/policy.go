@@ -88,6 +88,11 @@ func buildPolicy(cfg *config.Config, prev *policy) (*policy, error) {
 		p.warnings = append(p.warnings, p.auth.Warnings()...)
 	}
 	p.pac = pacTemplate(cfg.PAC.DirectDomains)
+	if cfg.PAC.Cluster {
+		if p.pac, err = clusterPAC(cfg); err != nil {
+			return nil, keyError("pac.cluster", err)
+		}
+	}
 	p.pages = errpage.Default()
 	if dir := cfg.Errors.TemplateDir; dir != "" {
 		if p.pages, err = errpage.Load(dir); err != nil {

@@ -155,8 +155,11 @@ func (ex *exchange) logDone() {
 		return
 	}
 	hier := accesslog.HierDirect
-	if ex.peer == "" {
+	switch {
+	case ex.peer == "":
 		hier = accesslog.HierNone
+	case ex.hop != nil && ex.hop.m != nil:
+		hier = accesslog.HierCARP
 	}
 	rec := accesslog.Record{
 		Time:        time.Now(),

@@ -81,6 +81,8 @@ type Server struct {
 	self   []string   // the proxy's own listener addresses: listeners, admin
 
 	icpt *interceptState // listener modes, tproxy listeners, Host verification (issue 15)
+
+	hops *hops // cluster peers and parent proxies (issue 14); nil without either
 }
 
 // New checks cfg and builds a Server; nothing listens until Serve.
@@ -171,6 +173,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		loops:   make(map[gnet.EventLoop]*loop),
 		icpt:    icpt,
 	}
+	if srv.hops, err = newHops(cfg); err != nil {
+		return nil, err
+	}
+	srv.startParents()
 	srv.originCfg = srv.newOriginConfig(int(cfg.Limits.MaxResponseHeader))
 	srv.pol.Store(st.pol)
 	srv.self = srv.listenerAddrs()
@@ -222,6 +228,11 @@ func (s *Server) Serve() error {
 	if err := s.openTransparent(); err != nil {
 		close(s.stopped)
 		return err
+	}
+	if s.hops != nil {
+		stop := make(chan struct{})
+		go s.hops.probeLoop(stop, s.log)
+		defer close(stop)
 	}
 	err := gnet.Rotate(s, s.gnetAddrs(),
 		gnet.WithLockOSThread(s.pinCPUs != nil),

@@ -177,6 +177,11 @@ func (t *tunnel) run(fd int) {
 // to a checked address, all within timeouts.origin_connect.
 func (t *tunnel) dial() (net.Conn, error) {
 	deadline := time.Now().Add(t.s.set.origin.connect)
+	if !t.from.IsValid() {
+		if c, ok, err := t.s.hops.tunnelVia(t.target, deadline); ok {
+			return c, err // through a parent proxy (hop_parent.go)
+		}
+	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	addrs, err := t.s.dest.Resolve(ctx, t.target)

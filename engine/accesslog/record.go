@@ -33,6 +33,7 @@ const (
 const (
 	HierNone   = "HIER_NONE"   // no origin contacted (cache hit, denial)
 	HierDirect = "HIER_DIRECT" // fetched directly from the origin
+	HierCARP   = "CARP"        // fetched through a cluster peer or parent chosen by CARP
 	// HierPrefetch marks the prefetcher's own fetches, which no client
 	// asked for.
 	HierPrefetch = "PREFETCH"

@@ -106,6 +106,12 @@ type Config struct {
 
 	// Errors configures the HTML error pages browsers are shown.
 	Errors Errors `yaml:"errors"`
+
+	// Cluster makes this node one of several that act as one cache.
+	Cluster Cluster `yaml:"cluster"`
+
+	// Upstream configures parent proxies.
+	Upstream Upstream `yaml:"upstream"`
 }
 
 // Errors configures the HTML error pages, sent instead of one line of text
@@ -198,6 +204,11 @@ type PAC struct {
 	// DirectDomains are reached without the proxy: each matches itself and
 	// its subdomains.
 	DirectDomains []string `yaml:"direct_domains"`
+	// Cluster makes the file send each URL straight to its owner among
+	// cluster.peers, computed in the browser with the nodes' own CARP hash,
+	// with the other nodes as fallbacks in the order that takes over. It
+	// needs cluster.peers. If false, the file names the proxy it came from.
+	Cluster bool `yaml:"cluster"`
 }
 
 // Engine holds event-loop settings for tuned machines.

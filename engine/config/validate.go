@@ -41,6 +41,9 @@ func (c *Config) Validate() error {
 			return invalid("admin", "%q is also the listen address", c.Admin)
 		}
 	}
+	if err := c.validateCluster(); err != nil {
+		return err
+	}
 	if c.Name == "" {
 		c.Name = hostName()
 	}

@@ -1,0 +1,284 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"edgeproxy/codec"
+)
+
+// Parents on the worker path (issue 14). Cache fills, revalidations,
+// background fetches and cache-free misses run on the loop's origin client
+// and reach their parent through hopOnLoop (hop.go); what still runs on
+// fasthttp's client (https URLs, streamed uploads, requests whose dst
+// rules wait for the resolved address) goes through the parent the same
+// hashing picks:
+//
+//   - http: a HostClient per parent, whose connections go to the parent
+//     and carry absolute-form request lines (absoluteConn: fasthttp writes
+//     origin-form only) with the parent's Proxy-Authorization;
+//   - https: a Client per parent whose dialer opens a CONNECT tunnel
+//     through the parent, inside which fasthttp speaks TLS to the origin.
+//
+// CONNECT from clients goes through the parent the same way (connectVia).
+
+// doForward fetches the request of a forward-proxy exchange on a worker:
+// through a parent when there are parents, from the origin otherwise. A
+// parent that cannot be reached is marked down and the next one in
+// rendezvous order is tried (a failed dial sent nothing, so even a
+// streamed body is still whole).
+func (ex *exchange) doForward(resp *fasthttp.Response) error {
+	s, req := ex.s, ex.req
+	h := s.hops
+	if h == nil || h.atab == nil {
+		return s.client.Do(req, resp)
+	}
+	key := ex.key // the cache key, hashed as on the loop
+	if key == nil {
+		key = req.URI().FullURI()
+	}
+	https := string(req.URI().Scheme()) == "https"
+	for range h.parents {
+		m, err := h.parentFor(key)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			req.Header.Del("Proxy-Authorization")
+			return s.client.Do(req, resp)
+		}
+		ex.hop = &hopRoute{m: m} // for the access log
+		m.requests.Add(1)
+		if https {
+			err = m.https.Do(req, resp)
+		} else {
+			req.Header.Del("Proxy-Authorization")
+			if m.auth != "" {
+				req.Header.Set("Proxy-Authorization", m.auth)
+			}
+			err = m.http.Do(req, resp)
+		}
+		if !errors.Is(err, ErrHopUnreachable) {
+			return err
+		}
+		h.failover.Add(1)
+	}
+	return ErrHopUnreachable
+}
+
+// startParents builds the worker-path clients of every parent.
+func (s *Server) startParents() {
+	h := s.hops
+	if h == nil {
+		return
+	}
+	t := s.set.origin
+	for _, m := range h.parents {
+		wrap := func(c net.Conn) net.Conn {
+			dc := &deadlineConn{Conn: c, firstByte: t.firstByte, idle: t.idle}
+			dc.local = connAddr{Addr: c.LocalAddr(), conn: dc}
+			return dc
+		}
+		m.http = &fasthttp.HostClient{
+			Addr:                          m.addr,
+			NoDefaultUserAgentHeader:      true,
+			DisableHeaderNamesNormalizing: true,
+			DisablePathNormalizing:        true,
+			ConnPoolStrategy:              fasthttp.LIFO,
+			MaxConns:                      s.set.workers,
+			MaxIdleConnDuration:           30 * time.Second,
+			StreamResponseBody:            true,
+			MaxIdemponentCallAttempts:     2,
+			RetryIfErr:                    retryIfStale,
+			Dial: func(string) (net.Conn, error) {
+				c, err := h.dial(m, t.connect)
+				if err != nil {
+					return nil, err
+				}
+				return wrap(&absoluteConn{Conn: c, fresh: true}), nil
+			},
+		}
+		m.https = newOriginClient(func(addr string, _ time.Duration) (net.Conn, error) {
+			return h.connectVia(m, addr, time.Now().Add(t.connect))
+		}, t, s.set.workers)
+	}
+}
+
+// absoluteConn rewrites the request line of every request fasthttp writes
+// into absolute form, http://Host/path, as a parent proxy needs it (RFC
+// 9112 §3.2.2). fasthttp writes a request's whole head in the first Write
+// after the previous response was read (its bufio buffer is empty then, and
+// the head is one slice), and no request it sends carries Expect, so the
+// first Write after a Read starts a request.
+type absoluteConn struct {
+	net.Conn
+	fresh bool // the next Write starts a request
+}
+
+func (c *absoluteConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.fresh = true
+	}
+	return n, err
+}
+
+func (c *absoluteConn) Write(p []byte) (int, error) {
+	if !c.fresh {
+		return c.Conn.Write(p)
+	}
+	c.fresh = false
+	if _, err := c.Conn.Write(absoluteForm(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// absoluteForm returns the request head at the start of p with its
+// origin-form target made absolute from its Host field, or p unchanged
+// when it is not origin-form or has no Host.
+func absoluteForm(p []byte) []byte {
+	sp := bytes.IndexByte(p, ' ')
+	if sp < 0 || sp+1 >= len(p) || p[sp+1] != '/' {
+		return p
+	}
+	end := bytes.Index(p, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(p)
+	}
+	i := bytes.Index(p[:end], []byte("\r\nHost: "))
+	if i < 0 {
+		return p
+	}
+	host := p[i+8:]
+	if j := bytes.IndexByte(host, '\r'); j >= 0 {
+		host = host[:j]
+	}
+	out := make([]byte, 0, len(p)+len(host)+7)
+	out = append(out, p[:sp+1]...)
+	out = append(out, "http://"...)
+	out = append(out, host...)
+	return append(out, p[sp+1:]...)
+}
+
+// parentRefusal is a parent's answer other than 2xx to CONNECT.
+type parentRefusal struct{ code int }
+
+func (e *parentRefusal) Error() string {
+	return "engine: the parent proxy answered CONNECT with " + strconv.Itoa(e.code)
+}
+
+// status is what the client gets: the parent's refusal as it was (403,
+// 502, 503, 504...), except that the parent's own demand for credentials
+// (407) is this proxy's configuration error, and any other code a gateway
+// failure.
+func (e *parentRefusal) status() int {
+	switch e.code {
+	case 403, 502, 503, 504:
+		return e.code
+	}
+	return 502
+}
+
+// maxParentHead bounds the response head a parent may send to CONNECT.
+const maxParentHead = 16 << 10
+
+// connectVia opens a tunnel to target (host:port) through parent m: it
+// sends CONNECT with m's credentials and reads the answer, all before
+// deadline. It runs on a worker.
+func (h *hops) connectVia(m *member, target string, deadline time.Time) (net.Conn, error) {
+	c, err := h.dial(m, time.Until(deadline))
+	if err != nil {
+		return nil, err
+	}
+	m.requests.Add(1)
+	_ = c.SetDeadline(deadline)
+	req := make([]byte, 0, 128)
+	req = append(req, "CONNECT "...)
+	req = append(req, target...)
+	req = append(req, " HTTP/1.1\r\nHost: "...)
+	req = append(req, target...)
+	req = append(req, "\r\n"...)
+	if m.auth != "" {
+		req = codec.AppendHeaderString(req, "Proxy-Authorization", m.auth)
+	}
+	req = append(req, "\r\n"...)
+	if _, err := c.Write(req); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	buf := make([]byte, 0, 1024)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= maxParentHead {
+				_ = c.Close()
+				return nil, &parentRefusal{code: 502}
+			}
+			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
+		}
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if end := bytes.Index(buf, []byte("\r\n\r\n")); end >= 0 {
+			code := 0
+			if len(buf) >= 12 && bytes.HasPrefix(buf, []byte("HTTP/1.")) {
+				code, _ = strconv.Atoi(string(buf[9:12]))
+			}
+			if code < 200 || code > 299 {
+				_ = c.Close()
+				return nil, &parentRefusal{code: code}
+			}
+			_ = c.SetDeadline(time.Time{})
+			if rest := buf[end+4:]; len(rest) > 0 {
+				return &prefixConn{Conn: c, rest: bytes.Clone(rest)}, nil
+			}
+			return c, nil
+		}
+		if err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
+}
+
+// prefixConn returns bytes read past a parent's CONNECT answer before
+// those still on the connection.
+type prefixConn struct {
+	net.Conn
+	rest []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.rest) > 0 {
+		n := copy(p, c.rest)
+		c.rest = c.rest[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// tunnelVia opens a CONNECT tunnel to target through the parent the
+// hashing picks, moving to the next parent when one cannot be reached. ok
+// is false when the tunnel goes direct: there are no parents, or none is
+// up and never_direct is off.
+func (h *hops) tunnelVia(target string, deadline time.Time) (c net.Conn, ok bool, err error) {
+	if h == nil || h.atab == nil {
+		return nil, false, nil
+	}
+	for range h.parents {
+		m, err := h.parentFor([]byte(target))
+		if m == nil {
+			return nil, err != nil, err
+		}
+		c, err = h.connectVia(m, target, deadline)
+		if !errors.Is(err, ErrHopUnreachable) {
+			return c, true, err
+		}
+		h.failover.Add(1)
+	}
+	return nil, true, ErrHopUnreachable
+}
