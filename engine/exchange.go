@@ -59,7 +59,8 @@ type exchange struct {
 	headSent bool            // the response head went to the client
 	hold     bool            // head and whole body are gathered in loop.out first
 
-	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
+	alt  *altRequest    // an ftp:// or gopher:// request, fetched by the proxy itself
+	dreq *directRequest // a cache-free request for the worker-side origin client (direct.go)
 
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker
@@ -160,6 +161,10 @@ func (ex *exchange) roundTrip(w sink) {
 	}
 	if ex.mode != cacheNone {
 		ex.fetchCached(w)
+		return
+	}
+	if ex.dreq != nil {
+		ex.fetchDirect(w)
 		return
 	}
 	resp := fasthttp.AcquireResponse()

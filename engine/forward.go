@@ -51,6 +51,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
 	cc.prepareOnLoop(ex, r)
+	cc.prepareDirect(ex, r)
 	return cc.start(ex, r, n, buf)
 }
 
