@@ -303,9 +303,9 @@ func TestDirectBytesPastResponse(t *testing.T) {
 	}
 }
 
-// Issue 12: POST is never sent twice; GET is retried once on a fresh
-// connection when its pooled TLS connection closes unanswered.
-func TestDirectRetries(t *testing.T) {
+// Issue 12: GET is retried once on a fresh connection when its pooled TLS
+// connection closes unanswered.
+func TestDirectGetRetried(t *testing.T) {
 	s := startProxy(t, noCache)
 	o := startTLSScriptOrigin(t, func(c *scriptConn) {
 		if c.n%2 == 1 {
@@ -329,9 +329,22 @@ func TestDirectRetries(t *testing.T) {
 	if got := s.originStats.Retries.Load(); got != 1 {
 		t.Fatalf("retries: got %d, want 1", got)
 	}
+}
 
-	for _, via := range directVias {
-		t.Run("POST/"+via.name, func(t *testing.T) {
+// Issue 12: a POST whose pooled connection closes unanswered is answered
+// 502 and never sent again (RFC 9112 §9.3.1): over TLS, streamed, and with
+// the cache on, where a POST takes a worker.
+func TestDirectPostNeverRetried(t *testing.T) {
+	cached := directVia{name: "cache-on", scheme: "http", start: startScriptOrigin}
+	for _, via := range append(directVias[:len(directVias):len(directVias)], cached) {
+		t.Run(via.name, func(t *testing.T) {
+			mutate := noCache
+			if via.name == "cache-on" {
+				// With the cache on, a POST takes a worker (its response
+				// invalidates the target's stored ones).
+				mutate = func(c *config.Config) { c.EventLoops = 1 }
+			}
+			s := startProxy(t, mutate)
 			o := via.start(t, func(c *scriptConn) {
 				if p, _ := c.readAny(); p == "" {
 					return
