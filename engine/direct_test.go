@@ -539,3 +539,18 @@ func TestDirectCurlUpload(t *testing.T) {
 		t.Fatalf("curl did not see 100, 103, then 200 with the whole body received:\n%s", out)
 	}
 }
+
+// An https origin whose certificate does not name the host asked for is
+// refused: 502, and the request never reaches it.
+func TestDirectUntrustedOrigin(t *testing.T) {
+	s := startProxy(t, noCache)
+	o := startTLSScriptOrigin(t, echoAny)
+	_, port, _ := net.SplitHostPort(o.addr)
+	resp := loopGet(t, s, "GET", "https://localhost:"+port+"/")
+	if body := bodyOf(t, resp); resp.StatusCode != 502 || !strings.Contains(body, "TLS") {
+		t.Fatalf("got %d %q, want 502 naming TLS", resp.StatusCode, body)
+	}
+	if got := len(o.seen()); got != 0 {
+		t.Fatalf("origin saw %d requests, want 0", got)
+	}
+}

@@ -163,37 +163,13 @@ func (ex *exchange) roundTrip(w sink) {
 		ex.fetchCached(w)
 		return
 	}
-	if ex.dreq != nil {
-		ex.fetchDirect(w)
+	// Every cache-free http or https exchange has its origin request ready
+	// (prepareDirect): fasthttp's Client carries none of them.
+	if ex.dreq == nil {
+		ex.replyError(w, ErrScheme)
 		return
 	}
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
-	began := time.Now()
-	ex.s.stats.OriginConns().Add(1)
-	err := ex.do(resp)
-	ex.s.stats.OriginConns().Add(-1)
-	ex.s.stats.ObserveOrigin(time.Since(began))
-	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
-	if err != nil {
-		ex.s.log.Debug("origin fetch failed", "url", ex.url(), "err", err)
-		if ex.body != nil && !ex.body.done() {
-			ex.close = true // the rest of the body is still on the socket
-		}
-		if ex.body != nil && ex.body.timedOut() {
-			err = ErrBodyTimeout // the client's fault, not the origin's: 408
-		}
-		ex.replyError(w, err)
-		return
-	}
-	if ex.body != nil && (!ex.body.done() || ex.body.buffered() > 0) {
-		// The origin answered before reading the whole upload, whose rest
-		// cannot be skipped reliably; or a request is pipelined behind the
-		// upload, which the enrolled connection could not see. Either way
-		// this connection ends.
-		ex.close = true
-	}
-	ex.relay(resp, w)
+	ex.fetchDirect(w)
 }
 
 // relay writes the response head and streams the body. The body is read
