@@ -40,30 +40,9 @@ func (cc *clientConn) prepareDirect(ex *exchange, r *codec.Request) {
 	if ex.ohead != nil || ex.mode != cacheNone || ex.alt != nil {
 		return
 	}
-	secure := codec.EqualFold(r.Scheme, "https")
-	if !secure && !codec.EqualFold(r.Scheme, "http") {
+	dr := directTarget(r, cc.route)
+	if dr == nil {
 		return
-	}
-	port := string(r.Port)
-	if port == "" {
-		port = "80"
-		if secure {
-			port = "443"
-		}
-	}
-	host := string(r.Host)
-	dr := &directRequest{tls: secure, host: strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")}
-	dr.addr = host + ":" + port
-	if cc.route.set {
-		dr.addr = cc.route.dst.String() // intercepted: the original destination, whatever Host says
-	}
-	dr.key = dr.addr
-	if secure {
-		dr.key = "https://" + dr.addr
-	}
-	if cc.route.from.IsValid() {
-		// A connection from one client's address is reused only for it.
-		dr.key = "from " + cc.route.from.String() + " " + dr.key
 	}
 	head := cc.s.appendOriginRequest(make([]byte, 0, 512), r, ex.client)
 	if !cc.s.set.underscores {
@@ -82,6 +61,40 @@ func (cc *clientConn) prepareDirect(ex *exchange, r *codec.Request) {
 	}
 	dr.head = head
 	ex.dreq = dr
+}
+
+// directTarget says where the worker-side client connects for a request
+// with r's scheme, host and port, and which idle connections it may reuse;
+// nil for a scheme other than http and https. rt is the route of an
+// intercepted request: its original destination, and for tproxy the
+// client's address the connection leaves from.
+func directTarget(r *codec.Request, rt route) *directRequest {
+	secure := codec.EqualFold(r.Scheme, "https")
+	if !secure && !codec.EqualFold(r.Scheme, "http") {
+		return nil
+	}
+	port := string(r.Port)
+	if port == "" {
+		port = "80"
+		if secure {
+			port = "443"
+		}
+	}
+	host := string(r.Host)
+	dr := &directRequest{tls: secure, host: strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")}
+	dr.addr = host + ":" + port
+	if rt.set {
+		dr.addr = rt.dst.String() // intercepted: the original destination, whatever Host says
+	}
+	dr.key = dr.addr
+	if secure {
+		dr.key = "https://" + dr.addr
+	}
+	if rt.from.IsValid() {
+		// A connection from one client's address is reused only for it.
+		dr.key = "from " + rt.from.String() + " " + dr.key
+	}
+	return dr
 }
 
 // streamed reports whether r's body is streamed from a detached socket
@@ -146,8 +159,9 @@ func (ex *exchange) fetchDirect(w sink) {
 // runDirect runs oex to its end on the calling goroutine through the
 // worker-side origin client, connecting as dr and rt say: TLS for https,
 // from the client's address for tproxy. It is the seam for any origin
-// fetch that runs on a worker (a cache fill of an https:// object): fill
-// oex's Head, Body, HeadRequest, Idempotent and Handler, and the handler's
+// fetch that runs on a worker (a cache fill of an https:// object, or of a
+// tproxy client's): with dr from directTarget(&ex.creq, ex.route), fill
+// oex's Head, Body, HeadRequest, Idempotent and Handler; the handler's
 // callbacks run here, OnDone last, before runDirect returns.
 func (s *Server) runDirect(oex *origin.Exchange, dr *directRequest, rt route) {
 	oex.Addr, oex.Key = dr.addr, dr.key
