@@ -226,9 +226,11 @@ type directRelay struct {
 	head      []byte // the final head, until it goes out with the first body bytes
 	framing   int
 	closing   bool
-	headSent  bool // the final head is on its way to the client
-	continued bool // the client got a 100 for its streamed body
-	i         int  // the sink read buffer the next body bytes go into
+	headSent  bool      // the final head is on its way to the client
+	continued bool      // the client got a 100 for its streamed body
+	i         int       // the sink read buffer the next body bytes go into
+	left      int64     // frameLength: body bytes still to come
+	last      [3][]byte // frameLength: the last bytes, for w.finish in OnDone
 }
 
 // OnHead relays an interim response, or prepares the final head.
@@ -275,6 +277,7 @@ func (d *directRelay) OnHead(oex *origin.Exchange, r *codec.Response) error {
 	ex.invalidateFrom(r)
 	d.head = appendOriginHead(d.w.buffer(), r, ex.s.set.name, d.framing, d.closing, ex.report())
 	d.headSent = true
+	d.left = r.ContentLength
 	return nil
 }
 
@@ -298,6 +301,15 @@ func (d *directRelay) OnBody(_ *origin.Exchange, data []byte) error {
 		if d.head != nil {
 			prefix = append(d.head, prefix...)
 			d.head = nil
+		}
+		if d.framing == frameLength {
+			if d.left -= int64(n); d.left == 0 {
+				// The last bytes go out with the end of the exchange, in
+				// OnDone: one write, and the origin connection is back in
+				// its pool before the client can send its next request.
+				d.last = [3][]byte{prefix, buf[:n], suffix}
+				return nil
+			}
 		}
 		if err := d.w.write(prefix, buf[:n], suffix); err != nil {
 			return err
@@ -325,11 +337,14 @@ func (d *directRelay) OnDone(_ *origin.Exchange, err error) {
 		ex.replyError(d.w, err)
 		return
 	}
-	var tail []byte
-	if d.framing == frameChunked {
-		tail = lastChunk
+	switch {
+	case d.last[1] != nil:
+		d.w.finish(d.last[0], d.last[1], d.last[2], d.closing)
+	case d.framing == frameChunked:
+		d.w.finish(d.head, lastChunk, nil, d.closing)
+	default:
+		d.w.finish(d.head, nil, nil, d.closing)
 	}
-	d.w.finish(d.head, tail, nil, d.closing)
 }
 
 // continueReader is a streamed request body that sends the client its

@@ -267,7 +267,10 @@ func TestDirectBytesPastResponse(t *testing.T) {
 						}
 						if later {
 							c.write(tc.resp)
-							<-inject
+							select {
+							case <-inject:
+							case <-time.After(10 * time.Second): // hang guard
+							}
 							c.write(injectedResponse)
 						} else {
 							c.write(tc.resp + injectedResponse)
@@ -285,6 +288,16 @@ func TestDirectBytesPastResponse(t *testing.T) {
 					resp := via.do(t, s, method, base+"/first")
 					if got := bodyOf(t, resp); resp.StatusCode != tc.status || got != tc.body {
 						t.Fatalf("first: got %d %q, want %d %q", resp.StatusCode, got, tc.status, tc.body)
+					}
+					if later {
+						// The bytes must arrive while the connection is idle.
+						key := o.addr
+						if via.scheme == "https" {
+							key = "https://" + key
+						}
+						waitFor(t, "the connection to be idle or closed", func() bool {
+							return s.direct.Idle(key) == 1 || s.originStats.Discards.Load() > 0
+						})
 					}
 					close(inject)
 					<-injected
