@@ -91,6 +91,12 @@ func (ex *exchange) runDetached(fd int) {
 	ex.nc = nc
 	ex.body = newBodyReader(nc, ex.upload, ex.s.set.idle)
 	ex.body.setMinRate(ex.s.set.bodyWindow, ex.s.set.minBodyRate)
+	if ex.dreq != nil {
+		// Expect: 100-continue goes to the origin, and its 100 (or the
+		// proxy's own, once the body is due) back (fetchDirect).
+		ex.roundTrip(&connSink{ex: ex, nc: nc, idle: ex.s.set.idle})
+		return
+	}
 	if ex.upload.expect100 {
 		_, _ = nc.Write(continue100)
 	}

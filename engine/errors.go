@@ -72,6 +72,9 @@ var (
 	// ErrConnectTimeout means the origin did not accept a connection within
 	// timeouts.origin_connect.
 	ErrConnectTimeout = errors.New("engine: origin connect timed out")
+	// ErrOriginTLS means the TLS handshake with an https:// origin failed:
+	// its certificate was not trusted, or the handshake broke off.
+	ErrOriginTLS = errors.New("engine: origin TLS handshake failed")
 	// ErrOnlyIfCached means a request with only-if-cached found nothing it
 	// could use in the cache (RFC 9111 §5.2.1.7).
 	ErrOnlyIfCached = errors.New("engine: not in cache (only-if-cached)")
@@ -139,6 +142,8 @@ func statusFor(err error) (int, string) {
 		return 503, "your address is at its share of concurrent origin fetches (limits.max_workers_per_client); retry shortly"
 	case errors.Is(err, ErrBodyTimeout):
 		return 408, "request body not received in time (limits.min_body_rate)"
+	case errors.Is(err, ErrOriginTLS):
+		return 502, "the TLS handshake with the origin failed"
 	case errors.Is(err, ErrOriginHead):
 		return 502, "the origin sent an invalid response head"
 	case errors.Is(err, fasthttp.ErrNoFreeConns):

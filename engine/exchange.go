@@ -61,8 +61,9 @@ type exchange struct {
 	fs       fillState       // a cache exchange fetched by the origin package
 	fh       fillHandler     // its origin.Handler
 
-	alt *altRequest // an ftp:// or gopher:// request, fetched by the proxy itself
-	hop *hopRoute   // a cluster peer or parent the request goes through, or nil (hop.go)
+	alt  *altRequest    // an ftp:// or gopher:// request, fetched by the proxy itself
+	hop  *hopRoute      // a cluster peer or parent the request goes through, or nil (hop.go)
+	dreq *directRequest // a cache-free request for the worker-side origin client (direct.go)
 
 	resp  *fasthttp.Response // the origin response being relayed
 	large *cache.Ref         // a tier-L hit streamed by a worker
@@ -165,6 +166,13 @@ func (ex *exchange) roundTrip(w sink) bool {
 	}
 	if ex.mode != cacheNone {
 		return ex.fetchCached(w)
+	}
+	// A cache-free http or https exchange has its origin request ready
+	// (prepareDirect) unless it goes through a cluster peer or a parent
+	// proxy, which fasthttp's per-parent HostClients still carry (hop_parent.go).
+	if ex.dreq != nil {
+		ex.fetchDirect(w)
+		return false
 	}
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)

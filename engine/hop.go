@@ -376,3 +376,8 @@ func (cc *clientConn) purgeAtOwner(r *codec.Request, n int) (gnet.Action, bool) 
 	ex.buildRequest(r) // the (empty) body comes from it
 	return cc.start(ex, r, n, nil), true
 }
+
+// hasParents reports whether upstream.parents are configured: exchanges then
+// reach their origins through a parent, never through the worker-side
+// direct client.
+func (s *Server) hasParents() bool { return s.hops != nil && s.hops.atab != nil }

@@ -35,6 +35,13 @@ type scriptConn struct {
 
 func startScriptOrigin(t testing.TB, script func(c *scriptConn)) *scriptOrigin {
 	t.Helper()
+	return startWrappedScriptOrigin(t, nil, script)
+}
+
+// startWrappedScriptOrigin is startScriptOrigin with every accepted
+// connection passed through wrap (nil for none), e.g. tls.Server.
+func startWrappedScriptOrigin(t testing.TB, wrap func(net.Conn) net.Conn, script func(c *scriptConn)) *scriptOrigin {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +54,9 @@ func startScriptOrigin(t testing.TB, script func(c *scriptConn)) *scriptOrigin {
 			nc, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			if wrap != nil {
+				nc = wrap(nc)
 			}
 			o.mu.Lock()
 			open = append(open, nc)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,7 +47,12 @@ type Server struct {
 	dest   *acl.Dialer         // resolves, checks and dials every destination: origin fetches and tunnels
 	pool   *ants.Pool          // origin fetches, uploads and tunnels; bounded by workers
 
-	originCfg   origin.Config // shared by every loop's origin pool
+	originCfg origin.Config // shared by every loop's origin pool
+	// direct runs the cache-free fetches a loop cannot carry (TLS, tproxy,
+	// streamed uploads) on workers; tlsBase is the TLS configuration its
+	// https:// connections start from.
+	direct      *origin.Client
+	tlsBase     *tls.Config
 	originStats origin.Stats
 	hashes      *hashPool // costly password checks, apart from pool
 	// authLimit counts failed authentications per client address; it
@@ -178,6 +184,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	srv.startParents()
 	srv.originCfg = srv.newOriginConfig(int(cfg.Limits.MaxResponseHeader))
+	srv.direct = origin.NewClient(srv.originCfg)
+	srv.tlsBase = newTLSBase()
 	srv.pol.Store(st.pol)
 	srv.self = srv.listenerAddrs()
 	if cfg.Admin != config.AdminOff && !strings.HasSuffix(cfg.Admin, ":0") {
@@ -288,6 +296,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) stop() error {
+	defer s.direct.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	select {
@@ -384,6 +393,7 @@ func (s *Server) OnTraffic(c gnet.Conn) gnet.Action {
 func (s *Server) OnTick() (time.Duration, gnet.Action) {
 	s.icpt.markRunning()
 	s.sweepAll()
+	s.direct.Sweep()
 	return sweepInterval, gnet.None
 }
 

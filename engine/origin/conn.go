@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-
-	"edgeproxy/codec"
 )
 
 // Connection states.
@@ -28,24 +26,16 @@ type Conn struct {
 	p      *Pool
 	addr   string
 	c      gnet.Conn // nil while dialing
-	state  uint8
-	slot   int // index in Pool.conns
-	idleAt int // index in the idle list, or -1
+	slot   int       // index in Pool.conns
+	idleAt int       // index in the idle list, or -1
 	ex     *Exchange
 	served int // exchanges started on this connection
 
-	parser codec.ResponseParser
-	resp   codec.Response
-	body   codec.BodyDecoder
+	reader           // the response framing, shared with Client
 	vec    [2][]byte // Writev scratch: gnet mutates it on partial writes
-	rest   []byte    // during OnHead and OnBody: the bytes read and not yet decoded
 
-	gotByte  bool // a response byte of the current exchange arrived
-	expect   bool // the body waits for 100 Continue
-	bodySent bool // the request body was written
-	since    time.Time
-	progress time.Time
-	expires  time.Time
+	since   time.Time
+	expires time.Time
 }
 
 // dialFailed ends the exchange of a connection that never opened.
@@ -81,12 +71,8 @@ func (oc *Conn) OnOpen(c gnet.Conn) gnet.Action {
 func (oc *Conn) start(ex *Exchange) {
 	oc.ex, ex.conn = ex, oc
 	oc.served++
-	oc.state = stHead
-	oc.gotByte = false
-	oc.parser.Reset()
+	oc.begin(ex)
 	oc.since = oc.p.cfg.Now()
-	oc.expect = ex.ExpectContinue && len(ex.Body) > 0
-	oc.bodySent = len(ex.Body) == 0
 	v := oc.vec[:1]
 	v[0] = ex.Head
 	if !oc.expect && len(ex.Body) > 0 {
@@ -129,7 +115,7 @@ func (oc *Conn) OnTraffic() gnet.Action {
 	}
 	buf, _ := oc.c.Peek(-1)
 	ex := oc.ex
-	used, err := oc.read(ex, buf)
+	used, err := oc.read(oc, ex, buf, oc.p.cfg.MaxHeader, oc.p.cfg.Now())
 	switch {
 	case err != nil:
 		oc.fail(err)
@@ -156,75 +142,8 @@ func discard(c gnet.Conn, n int) {
 	}
 }
 
-// read parses heads and decodes body bytes from buf; it returns the bytes
-// consumed. A canceled exchange stops it early.
-func (oc *Conn) read(ex *Exchange, buf []byte) (used int, err error) {
-	h := ex.Handler
-	now := oc.p.cfg.Now()
-	for oc.state == stHead {
-		if len(buf) > used {
-			oc.gotByte = true
-		}
-		n, err := oc.parser.Parse(buf[used:], &oc.resp, ex.HeadRequest, oc.p.cfg.MaxHeader)
-		if err == codec.ErrNeedMore {
-			return used, nil
-		}
-		if err != nil {
-			return used, malformed(err)
-		}
-		r := &oc.resp
-		used += n
-		switch {
-		case r.Status == 101 && !ex.Upgrade:
-			return used, ErrUpgrade
-		case r.Status == 100 && oc.expect:
-			oc.sendBody()
-		}
-		oc.rest = buf[used:]
-		err = h.OnHead(ex, r)
-		oc.rest = nil
-		if err != nil {
-			return used, err
-		}
-		if oc.ex != ex {
-			return used, nil
-		}
-		if r.Interim() {
-			continue
-		}
-		oc.progress = now
-		if r.Status == 101 {
-			oc.state = stUpgraded
-			oc.body.Start(codec.FramingClose, -1)
-		} else {
-			oc.state = stBody
-			oc.body.Reset(r)
-		}
-	}
-	for !oc.body.Done() && used < len(buf) {
-		k, data, _, err := oc.body.Decode(buf[used:])
-		used += k
-		if len(data) > 0 {
-			oc.progress = now
-			oc.rest = buf[used:]
-			err := h.OnBody(ex, data)
-			oc.rest = nil
-			if err != nil {
-				return used, err
-			}
-			if oc.ex != ex {
-				return used, nil
-			}
-		}
-		if err != nil {
-			return used, malformed(err)
-		}
-		if k == 0 {
-			break
-		}
-	}
-	return used, nil
-}
+// current reports whether ex is still oc's exchange.
+func (oc *Conn) current(ex *Exchange) bool { return oc.ex == ex && oc.state != stClosed }
 
 // complete ends an exchange whose body has ended, excess bytes past it
 // having arrived. The connection goes back to the pool only at an exact
@@ -233,28 +152,16 @@ func (oc *Conn) complete(excess int) {
 	ex := oc.ex
 	oc.ex = nil
 	r := &oc.resp
-	reuse := excess == 0 && !r.Close && !ex.Close && oc.bodySent
+	reuse := oc.reusable(ex, excess)
 	if excess > 0 {
 		oc.p.cfg.Stats.Discards.Add(1)
 	}
 	if reuse {
-		oc.p.put(oc, oc.p.cfg.Now().Add(oc.lifetime(r.KeepAliveTimeout)))
+		oc.p.put(oc, oc.p.cfg.Now().Add(lifetime(oc.p.cfg.MaxIdle, r.KeepAliveTimeout)))
 	} else {
 		oc.close()
 	}
 	ex.finish(nil)
-}
-
-// lifetime is how long the connection may idle: MaxIdle, or less when the
-// origin announced a shorter Keep-Alive timeout.
-func (oc *Conn) lifetime(ka int) time.Duration {
-	d := oc.p.cfg.MaxIdle
-	if ka > 0 {
-		t := time.Duration(ka) * time.Second
-		margin := min(keepAliveMargin, t/2)
-		d = min(d, t-margin)
-	}
-	return d
 }
 
 // OnClose runs when the connection has closed, whoever closed it.

@@ -25,5 +25,15 @@
 // Pool.Sweep, which enforces the response-head and body-progress timeouts
 // and the idle lifetimes.
 //
-// Every method of Pool, Conn and Exchange runs on the pool's event loop.
+// Client is the same client for the origins a loop cannot own: TLS (gnet
+// has no TLS), a connection that must leave from a client's address, a
+// request body streamed from a socket detached from its loop. It runs an
+// Exchange on the calling goroutine with blocking reads under deadlines,
+// through the same framing code (reader) and the same reuse and retry
+// rules, and keeps its own idle connections; an idle one is peeked without
+// blocking before reuse, since no event loop watches it.
+//
+// Every method of Pool, Conn and an Exchange given to Pool.Do runs on the
+// pool's event loop; an Exchange given to Client.Do belongs to the calling
+// goroutine.
 package origin

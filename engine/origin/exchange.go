@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"io"
 	"net"
 
 	"edgeproxy/codec"
@@ -34,6 +35,21 @@ type Exchange struct {
 	Head []byte
 	// Body is the whole request body, written after Head, or nil.
 	Body []byte
+	// BodyStream, for Client only, is a request body read as it is sent,
+	// in place of Body: BodyLength bytes, or with BodyLength -1 a body of
+	// unknown length sent chunked (Head must say Content-Length or
+	// Transfer-Encoding: chunked to match). A read error other than io.EOF
+	// ends the exchange with that error. An exchange with a BodyStream is
+	// never retried: its body is spent.
+	BodyStream io.Reader
+	BodyLength int64
+	// Key, for Client only, names the idle connections ex may use, when
+	// more than Addr tells them apart: the scheme for TLS, the source
+	// address for a transparent dial. If empty, Addr.
+	Key string
+	// Dial, for Client only, connects for ex in place of Config.Dial: a
+	// TLS handshake, a connection from the client's own address.
+	Dial func(addr string) (net.Conn, error)
 	// HeadRequest means the method is HEAD: the response has no body.
 	HeadRequest bool
 	// Idempotent allows one retry on a fresh connection when a reused one
@@ -54,7 +70,8 @@ type Exchange struct {
 
 	p        *Pool
 	conn     *Conn
-	retried  bool // already retried once
+	bc       *blockingConn // the connection under Client.Do
+	retried  bool          // already retried once
 	canceled bool
 	ended    bool
 }
@@ -67,6 +84,11 @@ func (ex *Exchange) Cancel() {
 		return
 	}
 	ex.canceled = true
+	if bc := ex.bc; bc != nil {
+		ex.bc = nil
+		bc.close()
+		return
+	}
 	oc := ex.conn
 	ex.conn = nil
 	if oc == nil || oc.ex != ex {
@@ -80,6 +102,13 @@ func (ex *Exchange) Cancel() {
 
 // Write sends b to the origin on an upgraded stream, after a 101.
 func (ex *Exchange) Write(b []byte) error {
+	if bc := ex.bc; bc != nil {
+		if bc.state != stUpgraded {
+			return net.ErrClosed
+		}
+		_, err := bc.nc.Write(b)
+		return err
+	}
 	oc := ex.conn
 	if oc == nil || oc.state != stUpgraded || oc.c == nil {
 		return net.ErrClosed
@@ -90,12 +119,20 @@ func (ex *Exchange) Write(b []byte) error {
 
 // Reused reports whether the exchange runs on a connection that served an
 // earlier one.
-func (ex *Exchange) Reused() bool { return ex.conn != nil && ex.conn.served > 1 }
+func (ex *Exchange) Reused() bool {
+	if ex.bc != nil {
+		return ex.bc.served > 1
+	}
+	return ex.conn != nil && ex.conn.served > 1
+}
 
 // Received returns, during OnHead, how many bytes already arrived after the
 // head: a handler can tell that the whole body is here and write the head
 // and body to its client at once. 0 at any other time.
 func (ex *Exchange) Received() int {
+	if ex.bc != nil {
+		return len(ex.bc.rest)
+	}
 	if ex.conn == nil {
 		return 0
 	}
@@ -104,6 +141,9 @@ func (ex *Exchange) Received() int {
 
 // Peer returns the origin's address, or nil before the connection is open.
 func (ex *Exchange) Peer() net.Addr {
+	if ex.bc != nil {
+		return ex.bc.nc.RemoteAddr()
+	}
 	if ex.conn == nil || ex.conn.c == nil {
 		return nil
 	}
@@ -117,5 +157,6 @@ func (ex *Exchange) finish(err error) {
 	}
 	ex.ended = true
 	ex.conn = nil
+	ex.bc = nil
 	ex.Handler.OnDone(ex, err)
 }

@@ -206,7 +206,8 @@ func (p *Pool) dial(ex *Exchange) {
 		ex.finish(ErrTooManyConns)
 		return
 	}
-	oc := &Conn{p: p, addr: ex.Addr, state: stDialing, ex: ex, idleAt: -1}
+	oc := &Conn{p: p, addr: ex.Addr, ex: ex, idleAt: -1}
+	oc.state = stDialing
 	ex.conn = oc
 	p.register(oc)
 	p.cfg.Stats.Dials.Add(1)
