@@ -203,7 +203,7 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.html = acceptsHTML(r.Header("Accept"))
 	ex.sink.init(cc.c, ex)
 	ex.recheck = cc.newRecheck(r)
-	ex.route = cc.route
+	ex.route = cc.route()
 	return ex
 }
 

@@ -34,18 +34,18 @@ func newLoop(s *Server, el gnet.EventLoop) *loop {
 }
 
 func (l *loop) add(cc *clientConn) {
-	cc.slot = len(l.conns)
+	cc.slot = int32(len(l.conns))
 	l.conns = append(l.conns, cc)
 }
 
 func (l *loop) remove(cc *clientConn) {
-	i := cc.slot
+	i := int(cc.slot)
 	if i < 0 || i >= len(l.conns) || l.conns[i] != cc {
 		return
 	}
 	last := len(l.conns) - 1
 	l.conns[i] = l.conns[last]
-	l.conns[i].slot = i
+	l.conns[i].slot = int32(i)
 	l.conns[last] = nil
 	l.conns = l.conns[:last]
 	cc.slot = -1
