@@ -25,10 +25,11 @@ type loop struct {
 	feed  *feed         // requests for the prefetcher's learner; nil until the first
 
 	origin *origin.Pool // this loop's origin connections
+	pass   *passMemo    // URLs whose misses are fetched as passes (pass.go)
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
-	l := &loop{s: s, el: el, out: make([]byte, 0, 4096), origin: origin.NewPool(el, s.originCfg)}
+	l := &loop{s: s, el: el, out: make([]byte, 0, 4096), origin: origin.NewPool(el, s.originCfg), pass: new(passMemo)}
 	l.initHit()
 	return l
 }
