@@ -30,22 +30,22 @@ type clientConn struct {
 	c      gnet.Conn
 	remote netip.Addr
 	parser codec.Parser
-	slot   int
+	slot   int32 // index in the loop's registry; -1 once removed
 	state  uint8
 	closed bool
-	since  int64     // when the current state began (Server.now)
-	body   *exchange // stBody: the request its body bytes go to
-	left   int       // stBody: body bytes still to come
-	user   string    // the authenticated user of the current request
-	lex    *exchange // the exchange fetched on the loop, until its origin side ends
 
 	authFailed bool // the slow credential check refused the buffered request
 	recheck    bool // admission left a dst rule to decide on the resolved address
 
+	since int64     // when the current state began (Server.now)
+	body  *exchange // stBody: the request its body bytes go to
+	left  int       // stBody: body bytes still to come
+	user  string    // the authenticated user of the current request
+	lex   *exchange // the exchange fetched on the loop, until its origin side ends
+
 	drain drainWait // stDrain: the backlog being waited on
 
-	icpt  *interception // an intercepted connection; nil on a forward listener
-	route route         // where the current intercepted request goes
+	icpt *interception // an intercepted connection; nil on a forward listener
 }
 
 // attach binds cc to a gnet connection on loop l: at open, and when a
@@ -229,4 +229,14 @@ func snippet(b []byte) string {
 // has no event for (its outbound buffer draining).
 func wakeLater(c gnet.Conn, d time.Duration) {
 	time.AfterFunc(d, func() { _ = c.Wake(nil) })
+}
+
+// route is where the current intercepted request goes; the zero route on a
+// forward listener. (It lives in the interception, so that a forward
+// connection, the common idle one, does not carry it.)
+func (cc *clientConn) route() route {
+	if cc.icpt == nil {
+		return route{}
+	}
+	return cc.icpt.route
 }

@@ -39,7 +39,7 @@ func (cc *clientConn) prepareDirect(ex *exchange, r *codec.Request) {
 	if ex.ohead != nil || ex.mode != cacheNone || ex.alt != nil {
 		return
 	}
-	dr := directTarget(r, cc.route)
+	dr := directTarget(r, cc.route())
 	if dr == nil {
 		return
 	}

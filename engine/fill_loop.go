@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/panjf2000/gnet/v2"
 
 	"edgeproxy/cache"
@@ -186,7 +187,8 @@ func (h *fillHandler) OnHead(oex *origin.Exchange, r *codec.Response) error {
 	if ex.mode != cacheNone && !ex.head {
 		m := ex.metaOf(r)
 		m.Prefetch = ex.bg == bgPrefetch
-		if c.Storable(&ex.creq, &m) {
+		storable := c.Storable(&ex.creq, &m)
+		if storable {
 			ex.fill = c.NewWriter(ex.key, &ex.creq, &m)
 			if err := ex.fill.Refused(); err != nil {
 				ex.s.log.Debug("not stored", "url", ex.target, "err", err)
@@ -195,6 +197,9 @@ func (h *fillHandler) OnHead(oex *origin.Exchange, r *codec.Response) error {
 			}
 		}
 		ex.startSpool(&m)
+		if ex.fill == nil && ex.spool == nil && ex.mode == cacheMiss && ex.bg == bgNone && !storable {
+			ex.fs.home.pass.add(xxhash.Sum64(ex.key), ex.s.now())
+		}
 	}
 	if ex.flight != nil {
 		if ex.fill != nil && share {

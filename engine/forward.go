@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
 
@@ -96,6 +97,9 @@ func (cc *clientConn) prepareCache(ex *exchange, r *codec.Request, n int, buf []
 	hs := &cc.l.hit
 	switch {
 	case lookedUp && d == cache.Miss:
+		if cc.l.pass.has(xxhash.Sum64(hs.key), cc.s.now()) {
+			return // known uncacheable: a pass, with no flight to join (pass.go)
+		}
 		ex.mode = cacheMiss
 	case lookedUp && d == cache.OnlyIfCachedMiss: // the disk tier may hold it
 		ex.mode, ex.onlyCached = cacheMiss, true
@@ -203,7 +207,7 @@ func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex.html = acceptsHTML(r.Header("Accept"))
 	ex.sink.init(cc.c, ex)
 	ex.recheck = cc.newRecheck(r)
-	ex.route = cc.route
+	ex.route = cc.route()
 	return ex
 }
 

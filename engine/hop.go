@@ -232,7 +232,7 @@ func (h *hops) trusted(a netip.Addr) bool {
 // miss picks its parent later (hopOnLoop, doForward).
 func (cc *clientConn) nextHop(r *codec.Request) (*hopRoute, error) {
 	h := cc.s.hops
-	if h == nil || cc.route.set {
+	if h == nil || cc.route().set {
 		return nil, nil
 	}
 	key := cache.AppendKey(cc.l.hit.key[:0], r)

@@ -84,7 +84,7 @@ func (v *hostVerifier) put(key string, ok bool, now int64) {
 // cache is the cache a request on cc may use: none for an intercepted
 // request whose Host is not verified.
 func (cc *clientConn) cache() *cache.Cache {
-	if cc.route.set && !cc.route.verified {
+	if rt := cc.route(); rt.set && !rt.verified {
 		return nil
 	}
 	return cc.s.cache
@@ -93,7 +93,7 @@ func (cc *clientConn) cache() *cache.Cache {
 // intercepted handles a request on an intercept or tproxy listener.
 func (cc *clientConn) intercepted(r *codec.Request, n int, buf []byte) gnet.Action {
 	ic := cc.icpt
-	cc.route = route{}
+	ic.route = route{}
 	cc.user, cc.recheck = "", false
 	if ic.loop {
 		return cc.refuseWith(r, n, ErrForwardLoop, "", true)
@@ -151,9 +151,9 @@ func (cc *clientConn) intercepted(r *codec.Request, n int, buf []byte) gnet.Acti
 			return cc.deny(r, n, "", rule)
 		}
 	}
-	cc.route = route{set: true, dst: dst, verified: verified}
+	ic.route = route{set: true, dst: dst, verified: verified}
 	if ic.mode == modeTproxy {
-		cc.route.from = cc.remote
+		ic.route.from = cc.remote
 	}
 	return cc.forward(r, n, buf)
 }

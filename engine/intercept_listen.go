@@ -29,8 +29,9 @@ import (
 // interception is what the proxy knows about an intercepted connection.
 // Its fields belong to the connection's event loop.
 type interception struct {
-	mode config.ListenerMode
-	dst  netip.AddrPort // where the client meant to connect
+	route route // where the current request goes (clientConn.route)
+	mode  config.ListenerMode
+	dst   netip.AddrPort // where the client meant to connect
 	// loop: the original destination is the proxy itself (or unknown),
 	// which would make the proxy connect to itself; every request is
 	// refused.

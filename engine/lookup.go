@@ -54,7 +54,7 @@ func (cc *clientConn) lookup(r *codec.Request, n int, buf []byte) (gnet.Action, 
 	hs := &cc.l.hit
 	hs.key = cache.AppendKey(hs.key[:0], r)
 	hs.cc, hs.r = cc, r
-	hs.route = cc.route
+	hs.route = cc.route()
 	hs.close = r.Close || r.Minor == 0 || cc.s.draining.Load()
 	hs.served, hs.large, hs.byRequest = false, nil, false
 	hs.etag, hs.lastMod = hs.etag[:0], hs.lastMod[:0]

@@ -25,27 +25,28 @@ type loop struct {
 	feed  *feed         // requests for the prefetcher's learner; nil until the first
 
 	origin *origin.Pool // this loop's origin connections
+	pass   *passMemo    // URLs whose misses are fetched as passes (pass.go)
 }
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
-	l := &loop{s: s, el: el, out: make([]byte, 0, 4096), origin: origin.NewPool(el, s.originCfg)}
+	l := &loop{s: s, el: el, out: make([]byte, 0, 4096), origin: origin.NewPool(el, s.originCfg), pass: new(passMemo)}
 	l.initHit()
 	return l
 }
 
 func (l *loop) add(cc *clientConn) {
-	cc.slot = len(l.conns)
+	cc.slot = int32(len(l.conns))
 	l.conns = append(l.conns, cc)
 }
 
 func (l *loop) remove(cc *clientConn) {
-	i := cc.slot
+	i := int(cc.slot)
 	if i < 0 || i >= len(l.conns) || l.conns[i] != cc {
 		return
 	}
 	last := len(l.conns) - 1
 	l.conns[i] = l.conns[last]
-	l.conns[i].slot = i
+	l.conns[i].slot = int32(i)
 	l.conns[last] = nil
 	l.conns = l.conns[:last]
 	cc.slot = -1

@@ -30,7 +30,7 @@ func (cc *clientConn) prepareOnLoop(ex *exchange, r *codec.Request) {
 	if !codec.EqualFold(r.Scheme, "http") || r.Chunked || r.ContentLength > int64(cc.s.set.maxBody) {
 		return
 	}
-	if cc.route.from.IsValid() {
+	if cc.route().from.IsValid() {
 		return // tproxy: the origin connection leaves from the client's address (exchange.do)
 	}
 	switch {
