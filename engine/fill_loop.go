@@ -197,7 +197,11 @@ func (h *fillHandler) OnHead(oex *origin.Exchange, r *codec.Response) error {
 			}
 		}
 		ex.startSpool(&m)
-		if ex.fill == nil && ex.spool == nil && ex.mode == cacheMiss && ex.bg == bgNone && !storable {
+		if ex.fill == nil && ex.spool == nil && ex.mode == cacheMiss && ex.bg == bgNone && !storable &&
+			r.Status == 200 && len(ex.creq.Header("Range")) == 0 {
+			// Only a whole 200 says the URL is uncacheable: a 206 to a
+			// Range request, or any other status, says nothing of the next
+			// plain GET's response.
 			ex.fs.home.pass.add(xxhash.Sum64(ex.key), ex.s.now())
 		}
 	}

@@ -9,7 +9,7 @@ import "time"
 // concurrent requests for one uncacheable URL go to the origin one batch at
 // a time. Like Varnish's hit-for-miss objects (its built-in VCL marks an
 // uncacheable response for 120 s), each loop remembers the URLs whose last
-// response could not be stored, and for passTTL a miss for one of them is
+// 200 to a plain (not Range) request could not be stored, and for passTTL a miss for one of them is
 // fetched at once as a pass, on the loop, with no flight to join. A stored
 // object still answers hits as before, and after passTTL the next miss tries
 // to store again.

@@ -77,3 +77,34 @@ func TestUncacheableMissesAreNotCollapsed(t *testing.T) {
 		t.Fatalf("the origin saw %d of %d concurrent requests before giving up waiting, want all at once: misses for an uncacheable URL were held back", arrived, n)
 	}
 }
+
+// Issue 12: a 206 to a Range request is not stored, but it says nothing of
+// the URL's whole response: the plain GET after it is stored, and the next
+// is a hit. (On one loop, so that the memo of the first answer is the one
+// the later requests consult.)
+func TestPartialResponseDoesNotMarkURLUncacheable(t *testing.T) {
+	full := "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	o := startCountingOrigin(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.Header.Get("Range") == "bytes=0-9" {
+			w.Header().Set("Content-Range", "bytes 0-9/62")
+			w.WriteHeader(http.StatusPartialContent)
+			_, _ = io.WriteString(w, full[:10])
+			return
+		}
+		_, _ = io.WriteString(w, full)
+	})
+	s := startProxy(t, func(c *config.Config) { c.EventLoops = 1 })
+	u := o.URL + "/partial"
+	if resp, got := cacheGet(t, s, u, "Range: bytes=0-9"); resp.StatusCode != 206 || got != full[:10] {
+		t.Fatalf("Range GET: got %d %q, want 206 %q", resp.StatusCode, got, full[:10])
+	}
+	resp, _ := cacheGet(t, s, u)
+	wantMiss(t, resp, "plain GET after a 206")
+	resp, got := cacheGet(t, s, u)
+	if got != full {
+		t.Fatalf("third GET: got %q, want %q", got, full)
+	}
+	wantHit(t, resp, "third GET: the plain GET's response was stored")
+	wantOrigin(t, o, 2, "Range GET, then one plain GET")
+}
