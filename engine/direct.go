@@ -66,8 +66,8 @@ func (cc *clientConn) prepareDirect(ex *exchange, r *codec.Request) {
 // client's address the connection leaves from.
 func directTarget(r *codec.Request, rt route) *directRequest {
 	secure := codec.EqualFold(r.Scheme, "https")
-	if !secure && !codec.EqualFold(r.Scheme, "http") {
-		return nil
+	if !secure && !codec.EqualFold(r.Scheme, "http") && !rt.set {
+		return nil // an intercepted request's own copy is origin-form: http
 	}
 	port := string(r.Port)
 	if port == "" {

@@ -53,8 +53,10 @@ func (cs *cacheState) own(head, key []byte, lim *codec.Limits) {
 // exchange marked for the loop (fs.onLoop) does here only what needs a
 // worker, the disk tier and a follower's wait, and then goes back to its
 // loop for the fetch (fill_loop.go); fetchCached then reports true, and the
-// loop ends the exchange. The rest (https:// origins, tproxy) is fetched
-// here through fasthttp.
+// loop ends the exchange. The rest (https:// origins, tproxy) runs the same
+// fillHandler on this worker through the worker-side origin client
+// (fill_worker.go); only a fetch through a parent proxy still goes through
+// fasthttp here.
 func (ex *exchange) fetchCached(w sink) (handed bool) {
 	c := ex.s.cache
 	defer func() {
@@ -97,6 +99,10 @@ func (ex *exchange) fetchCached(w sink) (handed bool) {
 			return true
 		}
 		ex.replyError(w, ErrOverload)
+		return false
+	}
+	if dr := ex.fillTarget(); dr != nil {
+		ex.fillOnWorker(w, dr) // https://, tproxy (fill_worker.go)
 		return false
 	}
 	if ex.mode == cacheRevalidate {

@@ -309,8 +309,8 @@ func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
 // refresh revalidates a stored entry in the background: a stale one
 // (stale-while-revalidate, RFC 5861 §3), or a popular one about to expire
 // (refresh-ahead, charged to b). It runs on loop l, whose origin pool
-// fetches an http URL (fill_loop.go); an https one goes to a worker and
-// fasthttp. A refresh already running for the key, or a full worker pool,
+// fetches an http URL (fill_loop.go); an https one goes to a worker and its
+// origin client (fill_worker.go). A refresh already running for the key, or a full worker pool,
 // skips it and refresh reports false: the next hit tries again.
 func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *budget) bool {
 	if !bytes.HasPrefix(hs.key, []byte("http")) {
@@ -339,8 +339,14 @@ func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *b
 		})
 		return true
 	}
-	ex.buildRequest(&ex.creq)
+	ex.buildRequest(&ex.creq) // for a parent proxy (fetchCached)
 	ex.routeBackground(hs.route, hs.key)
+	null := &nullSink{budget: b}
+	ex.fs.null = null
+	ex.fs.bgEnd = func() { // run's end on a worker (fill_worker.go)
+		ex.abortFill()
+		ex.endFlight()
+	}
 	s.inflight.Add(1)
 	if err := s.pool.Submit(func() {
 		defer s.inflight.Add(-1)
@@ -348,7 +354,7 @@ func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *b
 		if b != nil {
 			defer b.release()
 		}
-		ex.fetchCached(&nullSink{budget: b})
+		ex.fetchCached(null)
 	}); err != nil {
 		s.inflight.Add(-1)
 		ex.release()
