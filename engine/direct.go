@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"edgeproxy/cache"
 	"edgeproxy/codec"
 	"edgeproxy/engine/origin"
 )
@@ -31,6 +32,10 @@ type directRequest struct {
 	tls    bool
 	head   []byte // the request head bound for the origin
 	expect bool   // Expect: 100-continue is forwarded with a streamed body
+	// hopKey is the URL hashed to pick a parent proxy (upstream.parents),
+	// or nil to go straight to the origin (hop_parent.go).
+	hopKey []byte
+	via    *member // the parent the last attempt went through, or nil
 }
 
 // prepareDirect builds the origin request of a cache-free http or https
@@ -56,6 +61,9 @@ func (cc *clientConn) prepareDirect(ex *exchange, r *codec.Request) {
 		head = append(head, "\r\n"...)
 	}
 	dr.head = head
+	if cc.s.hasParents() && !cc.route().set {
+		dr.hopKey = cache.AppendKey(nil, r)
+	}
 	ex.dreq = dr
 }
 
@@ -126,6 +134,7 @@ func (ex *exchange) fetchDirect(w sink) {
 	began := time.Now()
 	ex.s.stats.OriginConns().Add(1)
 	ex.s.runDirect(oex, dr, ex.route)
+	ex.viaFor(dr)
 	ex.s.stats.OriginConns().Add(-1)
 	ex.s.stats.ObserveOrigin(time.Since(began))
 }
@@ -138,7 +147,11 @@ func (ex *exchange) fetchDirect(w sink) {
 // oex's Head, Body, HeadRequest, Idempotent and Handler; the handler's
 // callbacks run here, OnDone last, before runDirect returns.
 func (s *Server) runDirect(oex *origin.Exchange, dr *directRequest, rt route) {
-	oex.Addr, oex.Key = dr.addr, dr.key
+	if dr.hopKey != nil {
+		s.runViaParent(oex, dr)
+		return
+	}
+	oex.Addr, oex.Key, oex.Head = dr.addr, dr.key, dr.head
 	oex.Dial = s.directDial(dr, rt)
 	s.direct.Do(oex)
 }
@@ -159,6 +172,12 @@ func (s *Server) directDial(dr *directRequest, rt route) func(string) (net.Conn,
 	if base == nil {
 		base = s.originCfg.Dial
 	}
+	return s.tlsDial(dr, base)
+}
+
+// tlsDial connects with base, then makes the connection TLS to dr's host.
+func (s *Server) tlsDial(dr *directRequest, base func(string) (net.Conn, error)) func(string) (net.Conn, error) {
+	connect := s.set.origin.connect
 	return func(addr string) (net.Conn, error) {
 		nc, err := base(addr)
 		if err != nil {

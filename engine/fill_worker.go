@@ -22,13 +22,14 @@ import (
 // ends the exchange as for any worker exchange.
 
 // fillTarget is where a cache exchange that fetchCached runs on its worker
-// connects, or nil when it goes through a parent proxy, which fasthttp's
-// per-parent clients still carry (hop_parent.go).
+// connects: its origin, or the parent proxy its key hashes to
+// (runViaParent).
 func (ex *exchange) fillTarget() *directRequest {
-	if ex.s.hasParents() && !ex.route.set {
-		return nil
+	dr := directTarget(&ex.creq, ex.route)
+	if dr != nil && ex.s.hasParents() && !ex.route.set {
+		dr.hopKey = ex.key
 	}
-	return directTarget(&ex.creq, ex.route)
+	return dr
 }
 
 // fillOnWorker runs a cache exchange's fetch to its end on this worker,
@@ -57,6 +58,7 @@ func (ex *exchange) fetchOnWorker() {
 	ex.reqTime = time.Now()
 	ex.s.stats.OriginConns().Add(1)
 	ex.s.runDirect(&ex.oex, dr, ex.route)
+	ex.viaFor(dr)
 }
 
 // sendOnWorker is fillSend on a worker: b is copied into the sink's two

@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"edgeproxy/codec"
+	"edgeproxy/engine/origin"
 )
 
 // Parents on the worker path (issue 14). Cache fills, revalidations,
@@ -281,4 +282,117 @@ func (h *hops) tunnelVia(target string, deadline time.Time) (c net.Conn, ok bool
 		h.failover.Add(1)
 	}
 	return nil, true, ErrHopUnreachable
+}
+
+// runViaParent is runDirect for an exchange with parents to go through:
+// the parent dr.hopKey hashes to, an http request in absolute form with the
+// parent's credentials on a connection to the parent, an https one inside a
+// CONNECT tunnel through it (connectVia), TLS to the origin inside. A
+// parent that cannot be reached is marked down (hops.dial) and the next in
+// rendezvous order is tried: a failed dial sent nothing, so even a streamed
+// body is still whole. With no parent up, the exchange goes direct, or ends
+// with ErrNoParent under never_direct.
+func (s *Server) runViaParent(oex *origin.Exchange, dr *directRequest) {
+	h := s.hops
+	inner := oex.Handler
+	hh := &hopHandler{Handler: inner}
+	oex.Handler = hh
+	defer func() { oex.Handler = inner }()
+	for range h.parents {
+		m, err := h.parentFor(dr.hopKey)
+		if err != nil {
+			oex.Handler = inner
+			inner.OnDone(oex, err)
+			return
+		}
+		dr.via = m
+		s.aimDirect(oex, dr, m)
+		hh.unreachable = false
+		s.direct.Do(oex)
+		if !hh.unreachable {
+			return
+		}
+		h.failover.Add(1)
+	}
+	oex.Handler = inner
+	inner.OnDone(oex, ErrHopUnreachable)
+}
+
+// viaFor records the parent a worker-side exchange went through, for the
+// access log.
+func (ex *exchange) viaFor(dr *directRequest) {
+	if dr.via != nil {
+		ex.hop = &hopRoute{m: dr.via}
+	}
+}
+
+// aimDirect points a worker-side exchange at parent m, or at its origin
+// when m is nil.
+func (s *Server) aimDirect(oex *origin.Exchange, dr *directRequest, m *member) {
+	connect := s.set.origin.connect
+	switch {
+	case m == nil:
+		oex.Addr, oex.Key, oex.Head = dr.addr, dr.key, dr.head
+		oex.Dial = s.directDial(dr, route{})
+	case dr.tls:
+		oex.Addr, oex.Key, oex.Head = dr.addr, m.key+" "+dr.key, dr.head
+		oex.Dial = s.tlsDial(dr, func(addr string) (net.Conn, error) {
+			return s.hops.connectVia(m, addr, time.Now().Add(connect))
+		})
+	default:
+		oex.Addr, oex.Key = m.addr, m.key
+		oex.Head = withCredentials(absoluteHead(dr.head, dr.hopKey), m.auth)
+		oex.Dial = func(string) (net.Conn, error) { return s.hops.dial(m, connect) }
+		m.requests.Add(1)
+	}
+}
+
+// hopHandler passes an exchange's callbacks on, except the end of one whose
+// parent could not be reached before anything arrived: runViaParent then
+// tries the next parent.
+type hopHandler struct {
+	origin.Handler
+	began       bool // a response head arrived
+	unreachable bool // the exchange ended unreachable, unseen by Handler
+}
+
+func (h *hopHandler) OnHead(ex *origin.Exchange, r *codec.Response) error {
+	h.began = true
+	return h.Handler.OnHead(ex, r)
+}
+
+func (h *hopHandler) OnDone(ex *origin.Exchange, err error) {
+	if !h.began && errors.Is(err, ErrHopUnreachable) {
+		h.unreachable = true
+		return
+	}
+	h.Handler.OnDone(ex, err)
+}
+
+// absoluteHead is head, an origin-form request head, with target as its
+// absolute-form request target, as a parent proxy needs it (RFC 9112
+// §3.2.2).
+func absoluteHead(head, target []byte) []byte {
+	sp := bytes.IndexByte(head, ' ')
+	line := bytes.Index(head, crlf)
+	if sp < 0 || line < sp {
+		return head
+	}
+	out := make([]byte, 0, len(head)+len(target)+16)
+	out = append(out, head[:sp+1]...)
+	out = append(out, target...)
+	out = append(out, " HTTP/1.1"...)
+	return append(out, head[line:]...)
+}
+
+// withCredentials adds a parent's Proxy-Authorization to head, which it may
+// reuse, unless auth is empty.
+func withCredentials(head []byte, auth string) []byte {
+	if auth == "" {
+		return head
+	}
+	h := make([]byte, 0, len(head)+len(auth)+24)
+	h = append(h, head[:len(head)-2]...)
+	h = codec.AppendHeaderString(h, "Proxy-Authorization", auth)
+	return append(h, "\r\n"...)
 }

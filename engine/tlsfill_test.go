@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"edgeproxy/engine/config"
 )
 
 // Issue 12: cache fills of https:// URLs run on a worker through the
@@ -301,5 +304,122 @@ func TestTLSFillRevalidation304Freshens(t *testing.T) {
 			}
 			wantTLSStoredRight(t, s, "https://"+o.addr+"/other", "/other")
 		})
+	}
+}
+
+// connectParent is a parent proxy that answers CONNECT by splicing to the
+// target, and anything else (the health probe) with an empty 200.
+type connectParent struct {
+	addr     string
+	ln       net.Listener
+	mu       sync.Mutex
+	connects []string // the CONNECT requests' heads
+	probes   int
+}
+
+func startConnectParent(t *testing.T) *connectParent {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &connectParent{addr: ln.Addr().String(), ln: ln}
+	var wg sync.WaitGroup
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
+				br := bufio.NewReader(nc)
+				var head strings.Builder
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					head.WriteString(line)
+					if line == "\r\n" {
+						break
+					}
+				}
+				if !strings.HasPrefix(head.String(), "CONNECT ") {
+					p.mu.Lock()
+					p.probes++
+					p.mu.Unlock()
+					_, _ = io.WriteString(nc, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+					return
+				}
+				p.mu.Lock()
+				p.connects = append(p.connects, head.String())
+				p.mu.Unlock()
+				target := strings.Fields(head.String())[1]
+				oc, err := net.Dial("tcp", target)
+				if err != nil {
+					_, _ = io.WriteString(nc, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+					return
+				}
+				defer oc.Close()
+				_ = oc.SetDeadline(time.Now().Add(20 * time.Second))
+				_, _ = io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
+				go func() { _, _ = io.Copy(oc, br) }()
+				_, _ = io.Copy(nc, oc)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return p
+}
+
+func (p *connectParent) seen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.connects...)
+}
+
+// Issue 12: with upstream.parents, an https:// fill runs through a CONNECT
+// tunnel to the parent its URL hashes to, with the parent's credentials,
+// and TLS to the origin inside; it is stored and then a HIT. A parent that
+// cannot be reached is marked down and the next one takes the fill.
+func TestTLSFillViaParent(t *testing.T) {
+	o := startTLSScriptOrigin(t, echoCacheable)
+	p1, p2 := startConnectParent(t), startConnectParent(t)
+	s := startProxy(t, func(c *config.Config) {
+		c.EventLoops = 1
+		c.Upstream.Parents = []config.Parent{
+			{Name: "p1", Address: p1.addr},
+			{Name: "p2", Address: p2.addr, Username: "child", Password: "s3cret"},
+		}
+		c.Cluster.ProbeInterval = config.Duration(time.Hour)
+	})
+	waitFor(t, "the parents to be probed", func() bool {
+		p1.mu.Lock()
+		defer p1.mu.Unlock()
+		p2.mu.Lock()
+		defer p2.mu.Unlock()
+		return p1.probes > 0 && p2.probes > 0
+	})
+	_ = p1.ln.Close() // gone since its probe
+	u := ownedBy(t, "https://"+o.addr, []string{"p1", "p2"}, "p1")
+	path := strings.TrimPrefix(u, "https://"+o.addr)
+	wantTLSStoredRight(t, s, u, path)
+	seen := p2.seen()
+	if len(seen) != 1 || !strings.HasPrefix(seen[0], "CONNECT "+o.addr+" HTTP/1.1\r\n") ||
+		!strings.Contains(seen[0], "\r\nProxy-Authorization: Basic Y2hpbGQ6czNjcmV0\r\n") {
+		t.Fatalf("the second parent got %q, want one CONNECT %s with the credentials", seen, o.addr)
+	}
+	if s.hops.parents[0].up.Load() || s.hops.failover.Load() != 1 {
+		t.Errorf("first parent: got up %v and %d failovers, want down and 1", s.hops.parents[0].up.Load(), s.hops.failover.Load())
+	}
+	if lines := o.seen(); len(lines) != 1 || lines[0] != "GET "+path+" HTTP/1.1" {
+		t.Errorf("origin got %q, want one origin-form GET %s", lines, path)
 	}
 }
