@@ -22,7 +22,8 @@ import (
 // Exchange with the same framing code as the loop pools, so these paths are
 // as strict as the loop's: bytes past a response never reach another
 // request, only idempotent requests are retried, and 1xx responses reach
-// HTTP/1.1 clients. fasthttp's Client carries none of these responses.
+// HTTP/1.1 clients. Cache fills that cannot sit on a loop run the same way
+// (fill_worker.go), and so do both through parent proxies (runViaParent).
 
 // directRequest is what a worker-side exchange needs to reach its origin.
 type directRequest struct {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 
 	"edgeproxy/cache"
 	"edgeproxy/codec"
@@ -62,9 +61,6 @@ type member struct {
 	requests atomic.Int64 // requests sent to it
 	failures atomic.Int64 // connections that failed, and probes that did
 	since    atomic.Int64 // unix seconds of the last change of up
-
-	http  *fasthttp.HostClient // worker-path fetches through a parent (hop_parent.go)
-	https *fasthttp.Client     // worker-path https fetches, tunnelled through a parent
 }
 
 // hops is the routing state of a node with cluster peers or parents. It is

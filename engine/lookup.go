@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 
 	"edgeproxy/cache"
 	"edgeproxy/codec"
@@ -225,27 +224,6 @@ func (ex *exchange) report() string {
 	return ex.fwd
 }
 
-// invalidate applies RFC 9111 §4.4: a non-error response to an unsafe
-// method invalidates the target URI and the same-origin Location and
-// Content-Location.
-func (ex *exchange) invalidate(resp *fasthttp.Response) {
-	c := ex.s.cache
-	if c == nil || ex.key == nil || resp.StatusCode() >= 400 {
-		return
-	}
-	if !isUnsafe(ex.creq.Method) {
-		return
-	}
-	ex.s.invalidate(ex.key)
-	for _, name := range []string{"Location", "Content-Location"} {
-		if v := resp.Header.Peek(name); len(v) > 0 {
-			if k := sameOriginKey(ex.key, v); k != nil {
-				ex.s.invalidate(k)
-			}
-		}
-	}
-}
-
 // sameOriginKey is the cache key of the reference ref (absolute, or an
 // absolute path) when it has the same origin as key, else nil.
 func sameOriginKey(key, ref []byte) []byte {
@@ -339,7 +317,6 @@ func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *b
 		})
 		return true
 	}
-	ex.buildRequest(&ex.creq) // for a parent proxy (fetchCached)
 	ex.routeBackground(hs.route, hs.key)
 	null := &nullSink{budget: b}
 	ex.fs.null = null
