@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/valyala/fasthttp"
-
 	"edgeproxy/engine/acl"
 	"edgeproxy/engine/config"
 )
@@ -119,16 +117,17 @@ func TestDstRuleOnResolvedName(t *testing.T) {
 	}
 }
 
-// Issue 11: the origin client that refresh-ahead and prefetching share with
-// client requests connects only through the destination check.
+// Issue 11: the origin clients that refresh-ahead and prefetching share with
+// client requests (the loops' pools and the worker-side client, issue 12)
+// connect only through the destination check.
 func TestBackgroundClientChecked(t *testing.T) {
 	origin := startOrigin(t, &echoOrigin{})
 	s := startProxy(t, strictDest)
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(origin + "/bg")
-	if err := s.client.Do(req, resp); !errors.Is(err, acl.ErrLocalDestination) {
+	c, err := s.originCfg.Dial(hostOf(origin))
+	if c != nil {
+		_ = c.Close()
+	}
+	if !errors.Is(err, acl.ErrLocalDestination) {
 		t.Errorf("background fetch of a loopback origin: got %v, want ErrLocalDestination", err)
 	}
 }

@@ -195,8 +195,8 @@ const (
 // bodyReader yields a request body from a detached socket: Content-Length
 // bytes, or the data of a chunked body decoded by codec.ChunkedDecoder.
 // Each Read hands on as much as is already buffered, so a body sent in many
-// small chunks reaches the origin in few large writes (fasthttp writes, and
-// flushes, one chunk per Read).
+// small chunks reaches the origin in few large writes (origin.Client writes
+// one piece per Read).
 type bodyReader struct {
 	nc       net.Conn
 	br       *bufio.Reader

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"edgeproxy/cache"
 	"edgeproxy/codec"
 	"edgeproxy/engine/origin"
 )
@@ -21,7 +22,8 @@ import (
 // Exchange with the same framing code as the loop pools, so these paths are
 // as strict as the loop's: bytes past a response never reach another
 // request, only idempotent requests are retried, and 1xx responses reach
-// HTTP/1.1 clients. fasthttp's Client carries none of these responses.
+// HTTP/1.1 clients. Cache fills that cannot sit on a loop run the same way
+// (fill_worker.go), and so do both through parent proxies (runViaParent).
 
 // directRequest is what a worker-side exchange needs to reach its origin.
 type directRequest struct {
@@ -31,6 +33,10 @@ type directRequest struct {
 	tls    bool
 	head   []byte // the request head bound for the origin
 	expect bool   // Expect: 100-continue is forwarded with a streamed body
+	// hopKey is the URL hashed to pick a parent proxy (upstream.parents),
+	// or nil to go straight to the origin (hop_parent.go).
+	hopKey []byte
+	via    *member // the parent the last attempt went through, or nil
 }
 
 // prepareDirect builds the origin request of a cache-free http or https
@@ -56,6 +62,9 @@ func (cc *clientConn) prepareDirect(ex *exchange, r *codec.Request) {
 		head = append(head, "\r\n"...)
 	}
 	dr.head = head
+	if cc.s.hasParents() && !cc.route().set {
+		dr.hopKey = cache.AppendKey(nil, r)
+	}
 	ex.dreq = dr
 }
 
@@ -66,8 +75,8 @@ func (cc *clientConn) prepareDirect(ex *exchange, r *codec.Request) {
 // client's address the connection leaves from.
 func directTarget(r *codec.Request, rt route) *directRequest {
 	secure := codec.EqualFold(r.Scheme, "https")
-	if !secure && !codec.EqualFold(r.Scheme, "http") {
-		return nil
+	if !secure && !codec.EqualFold(r.Scheme, "http") && !rt.set {
+		return nil // an intercepted request's own copy is origin-form: http
 	}
 	port := string(r.Port)
 	if port == "" {
@@ -126,6 +135,7 @@ func (ex *exchange) fetchDirect(w sink) {
 	began := time.Now()
 	ex.s.stats.OriginConns().Add(1)
 	ex.s.runDirect(oex, dr, ex.route)
+	ex.viaFor(dr)
 	ex.s.stats.OriginConns().Add(-1)
 	ex.s.stats.ObserveOrigin(time.Since(began))
 }
@@ -138,7 +148,11 @@ func (ex *exchange) fetchDirect(w sink) {
 // oex's Head, Body, HeadRequest, Idempotent and Handler; the handler's
 // callbacks run here, OnDone last, before runDirect returns.
 func (s *Server) runDirect(oex *origin.Exchange, dr *directRequest, rt route) {
-	oex.Addr, oex.Key = dr.addr, dr.key
+	if dr.hopKey != nil {
+		s.runViaParent(oex, dr)
+		return
+	}
+	oex.Addr, oex.Key, oex.Head = dr.addr, dr.key, dr.head
 	oex.Dial = s.directDial(dr, rt)
 	s.direct.Do(oex)
 }
@@ -159,6 +173,12 @@ func (s *Server) directDial(dr *directRequest, rt route) func(string) (net.Conn,
 	if base == nil {
 		base = s.originCfg.Dial
 	}
+	return s.tlsDial(dr, base)
+}
+
+// tlsDial connects with base, then makes the connection TLS to dr's host.
+func (s *Server) tlsDial(dr *directRequest, base func(string) (net.Conn, error)) func(string) (net.Conn, error) {
+	connect := s.set.origin.connect
 	return func(addr string) (net.Conn, error) {
 		nc, err := base(addr)
 		if err != nil {

@@ -3,11 +3,12 @@
 //
 // A connection's bytes are parsed in place from gnet's inbound buffer by
 // codec.Parser. What can be answered at once (an error, a cache hit, a
-// refusal) is written on the event loop. A request that needs an origin is
-// copied once into a fasthttp.Request and handed to a bounded worker pool;
-// the worker fetches over fasthttp's pooled keep-alive connections and
-// streams the response back with AsyncWrite, one chunk in flight and gnet's
-// outbound buffer held under a high watermark, so a slow client makes the
+// refusal) is written on the event loop. A request that needs an origin and
+// cannot be fetched on the loop (https://, tproxy, a streamed upload) is
+// handed to a bounded worker pool; the worker fetches through the origin
+// package's blocking Client (direct.go, fill_worker.go) and streams the
+// response back with AsyncWrite, one chunk in flight and gnet's outbound
+// buffer held under a high watermark, so a slow client makes the
 // worker wait instead of the proxy buffer. While an exchange is in flight the
 // connection parses nothing more: pipelined requests wait in gnet's buffer,
 // bounded by limits.max_pipeline, and are answered in order.

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"time"
@@ -65,20 +64,9 @@ type exchange struct {
 	hop  *hopRoute      // a cluster peer or parent the request goes through, or nil (hop.go)
 	dreq *directRequest // a cache-free request for the worker-side origin client (direct.go)
 
-	resp  *fasthttp.Response // the origin response being relayed
-	large *cache.Ref         // a tier-L hit streamed by a worker
-	plan  hitPlan            // its answer
-	hhead []byte             // its head, built on the loop
-}
-
-// doneWithOrigin returns the origin connection to the pool once its body
-// has been read: before the last write to the client, so that the client's
-// next request finds the connection idle.
-func (ex *exchange) doneWithOrigin() {
-	if ex.resp != nil {
-		_ = ex.resp.CloseBodyStream()
-		ex.resp = nil
-	}
+	large *cache.Ref // a tier-L hit streamed by a worker
+	plan  hitPlan    // its answer
+	hhead []byte     // its head, built on the loop
 }
 
 // url is the request target for logs.
@@ -168,81 +156,13 @@ func (ex *exchange) roundTrip(w sink) bool {
 		return ex.fetchCached(w)
 	}
 	// A cache-free http or https exchange has its origin request ready
-	// (prepareDirect) unless it goes through a cluster peer or a parent
-	// proxy, which fasthttp's per-parent HostClients still carry (hop_parent.go).
-	if ex.dreq != nil {
-		ex.fetchDirect(w)
+	// (prepareDirect), through a parent proxy or straight to its origin.
+	if ex.dreq == nil {
+		ex.replyError(w, ErrScheme)
 		return false
 	}
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
-	began := time.Now()
-	ex.s.stats.OriginConns().Add(1)
-	err := ex.do(resp)
-	ex.s.stats.OriginConns().Add(-1)
-	ex.s.stats.ObserveOrigin(time.Since(began))
-	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
-	if err != nil {
-		ex.s.log.Debug("origin fetch failed", "url", ex.url(), "err", err)
-		if ex.body != nil && !ex.body.done() {
-			ex.close = true // the rest of the body is still on the socket
-		}
-		if ex.body != nil && ex.body.timedOut() {
-			err = ErrBodyTimeout // the client's fault, not the origin's: 408
-		}
-		ex.replyError(w, err)
-		return false
-	}
-	if ex.body != nil && (!ex.body.done() || ex.body.buffered() > 0) {
-		// The origin answered before reading the whole upload, whose rest
-		// cannot be skipped reliably; or a request is pipelined behind the
-		// upload, which the enrolled connection could not see. Either way
-		// this connection ends.
-		ex.close = true
-	}
-	ex.relay(resp, w)
+	ex.fetchDirect(w)
 	return false
-}
-
-// relay writes the response head and streams the body. The body is read
-// into one buffer while the previous one is being written, and every write
-// waits until the client has taken all but watermark bytes.
-func (ex *exchange) relay(resp *fasthttp.Response, w sink) {
-	status := resp.StatusCode()
-	ex.status = status
-	if ra := resp.RemoteAddr(); ra != nil {
-		ex.peer = peerAddr(ra)
-	}
-	ex.ctype = string(resp.Header.Peek("Content-Type"))
-	bodyless := ex.head || status == 204 || status == 304 || status < 200
-	cl := resp.Header.ContentLength() // -1 chunked, -2 until close
-	framing := frameLength
-	switch {
-	case bodyless:
-		framing = frameNone
-	case cl < 0 && ex.minor == 1:
-		framing = frameChunked
-	case cl < 0:
-		framing = frameClose
-		ex.close = true
-	}
-	closing := ex.close || ex.s.draining.Load()
-	ex.invalidate(resp)
-	head := appendResponseHead(w.buffer(), resp, ex.s.set.name, framing, closing, ex.report())
-	ex.resp = resp
-	defer ex.doneWithOrigin()
-	if framing == frameNone {
-		ex.commitFill()
-		ex.doneWithOrigin()
-		w.finish(head, nil, nil, closing)
-		return
-	}
-
-	var stream io.Reader = resp.BodyStream()
-	if stream == nil {
-		stream = bytes.NewReader(resp.Body())
-	}
-	ex.pump(w, stream, head, framing, int64(cl), closing)
 }
 
 // pump streams a body from src to the client behind head, in the given
@@ -291,7 +211,6 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 			if framing == frameLength && sent == cl {
 				// The last bytes go out at once. The stream is still read to
 				// its end, which costs nothing once the length is reached:
-				// fasthttp pools the origin connection only after EOF, and
 				// the cache commits only a body that ended cleanly.
 				var tail [1]byte
 				_, terr := src.Read(tail[:])
@@ -300,7 +219,6 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 				} else {
 					ex.abortFill()
 				}
-				ex.doneWithOrigin()
 				w.finish(prefix, data, suffix, closing)
 				return
 			}
@@ -314,9 +232,6 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 					return
 				}
 			}
-		}
-		if err == io.EOF && cl == -1 && ex.resp != nil && originClosed(ex.resp) {
-			err = io.ErrUnexpectedEOF // the connection closed between chunks
 		}
 		if err == io.EOF {
 			break
@@ -340,7 +255,6 @@ func (ex *exchange) pump(w sink, src io.Reader, head []byte, framing int, cl int
 		return
 	}
 	ex.commitFill()
-	ex.doneWithOrigin()
 	if clientGone {
 		return
 	}

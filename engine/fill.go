@@ -3,8 +3,6 @@ package engine
 import (
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"edgeproxy/cache"
 	"edgeproxy/codec"
 )
@@ -53,8 +51,9 @@ func (cs *cacheState) own(head, key []byte, lim *codec.Limits) {
 // exchange marked for the loop (fs.onLoop) does here only what needs a
 // worker, the disk tier and a follower's wait, and then goes back to its
 // loop for the fetch (fill_loop.go); fetchCached then reports true, and the
-// loop ends the exchange. The rest (https:// origins, tproxy) is fetched
-// here through fasthttp.
+// loop ends the exchange. The rest (https:// origins, tproxy) runs the same
+// fillHandler on this worker through the worker-side origin client
+// (fill_worker.go).
 func (ex *exchange) fetchCached(w sink) (handed bool) {
 	c := ex.s.cache
 	defer func() {
@@ -99,134 +98,13 @@ func (ex *exchange) fetchCached(w sink) (handed bool) {
 		ex.replyError(w, ErrOverload)
 		return false
 	}
-	if ex.mode == cacheRevalidate {
-		// Validate with the stored validators (RFC 9111 §4.3.1); the
-		// client's own conditionals are answered from the result.
-		ex.req.Header.Del("If-None-Match")
-		ex.req.Header.Del("If-Modified-Since")
-		ex.req.Header.Del("If-Range")
-		ex.req.Header.Del("Range")
-		if ex.etag != nil {
-			ex.req.Header.SetBytesV("If-None-Match", ex.etag)
-		}
-		if ex.lastMod != nil {
-			ex.req.Header.SetBytesV("If-Modified-Since", ex.lastMod)
-		}
+	dr := ex.fillTarget()
+	if dr == nil {
+		ex.replyError(w, ErrScheme)
+		return false
 	}
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
-	ex.reqTime = time.Now()
-	ex.s.stats.OriginConns().Add(1)
-	err := ex.do(resp)
-	ex.s.stats.OriginConns().Add(-1)
-	ex.s.stats.ObserveOrigin(time.Since(ex.reqTime))
-	resp.Header.SetNoDefaultContentType(true) // Do resets it; fasthttp would invent a Content-Type
-	if err == nil {
-		// A revalidation answered 304 went to the origin too.
-		ex.peer = peerAddr(resp.RemoteAddr())
-	}
-	status := resp.StatusCode()
-	switch {
-	case err != nil || status >= 500:
-		if ex.flight != nil {
-			ex.flight.Cancel()
-			ex.flight = nil
-		}
-		if ex.mode == cacheRevalidate && ex.stale == cache.StaleIfError && !isRefusal(err) && ex.serveStored(w, true, "fwd=stale") {
-			ex.code = codeRefreshFailOld
-			return false // RFC 5861 §4: the stale response stands in for the error
-		}
-		if err != nil {
-			ex.replyError(w, err)
-			return false
-		}
-	case ex.mode == cacheRevalidate && status == 304:
-		m := ex.meta(resp)
-		freshened := c.Freshen(ex.key, &ex.creq, &m)
-		_ = resp.CloseBodyStream()
-		if freshened && ex.bg != bgNone {
-			ex.status, ex.code = status, codeRefreshUnmodified
-			w.finish(nil, nil, nil, true)
-			return false // no client to answer
-		}
-		if freshened && ex.serveStored(w, true, ex.revalidation()+"; fwd-status=304") {
-			ex.code = codeRefreshUnmodified
-			return false
-		}
-		// The 304 did not select the stored response (RFC 9111 §4.3.3), or
-		// the entry went away meanwhile: fetch it whole.
-		ex.req.Header.Del("If-None-Match")
-		ex.req.Header.Del("If-Modified-Since")
-		ex.mode = cacheNone
-		resp.Reset()
-		err := ex.do(resp)
-		resp.Header.SetNoDefaultContentType(true)
-		if err != nil {
-			ex.replyError(w, err)
-			return false
-		}
-	}
-	if ex.mode == cacheRevalidate {
-		ex.code = codeRefreshModified
-	}
-	share := true
-	if ex.bg == bgPrefetch {
-		// A prefetch brings in only what the cache will keep: a body over
-		// prefetch.max_object is not read at all (closing the stream
-		// early closes the origin connection), and one of unknown length
-		// is not shared with clients that ask meanwhile, since the cap may
-		// still cut it short.
-		cl := int64(resp.Header.ContentLength())
-		if cl > ex.s.pf.maxObject || status >= 300 {
-			ex.status = status
-			_ = resp.CloseBodyStream()
-			w.finish(nil, nil, nil, true)
-			return false
-		}
-		share = cl >= 0
-	}
-	if ex.mode != cacheNone && !ex.head {
-		m := ex.meta(resp)
-		m.Prefetch = ex.bg == bgPrefetch
-		if c.Storable(&ex.creq, &m) {
-			ex.fill = c.NewWriter(ex.key, &ex.creq, &m)
-			if err := ex.fill.Refused(); err != nil {
-				// Known before the body: pass it on without buffering it.
-				ex.s.log.Debug("not stored", "url", ex.url(), "err", err)
-				ex.fill.Abort()
-				ex.fill = nil
-			}
-		}
-		ex.startSpool(&m)
-	}
-	if ex.flight != nil {
-		if ex.fill != nil && share {
-			ex.flight.Publish(ex.fill)
-		} else {
-			ex.flight.Cancel()
-		}
-		ex.flight = nil
-	}
-	ex.relay(resp, w)
+	ex.fillOnWorker(w, dr) // https://, tproxy (fill_worker.go)
 	return false
-}
-
-// meta describes an origin response for the cache. Its views live as long
-// as resp.
-func (ex *exchange) meta(resp *fasthttp.Response) cache.Meta {
-	m := cache.Meta{
-		Status:        resp.StatusCode(),
-		RequestTime:   ex.reqTime,
-		ResponseTime:  time.Now(),
-		ContentLength: int64(resp.Header.ContentLength()),
-	}
-	if m.ContentLength < 0 {
-		m.ContentLength = -1
-	}
-	for k, v := range resp.Header.All() {
-		m.Header = append(m.Header, codec.Header{Name: k, Value: v})
-	}
-	return m
 }
 
 func (ex *exchange) commitFill() {

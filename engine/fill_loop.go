@@ -35,11 +35,10 @@ import (
 //
 // The handler reaches the client only through fillBuf, fillKeep, fillKept,
 // fillSend, fillBehind and endFill (the loop's connection, below), and
-// leaves the loop only through detachFill and onWorker. A driver that runs
-// the handler on a worker (https:// origins, tproxy) replaces those: writes
-// through the exchange's asyncSink, which waits for the client itself, so
-// fillBehind is false and nothing needs detaching, and the end is the
-// sink's finish.
+// leaves the loop only through detachFill and onWorker. On a worker
+// (https:// origins, tproxy: fill_worker.go) those write through the
+// exchange's sink, which waits for the client itself, so fillBehind is
+// false and nothing detaches, and the end is the sink's finish.
 
 // fillState is what a cache exchange run by the origin package carries.
 type fillState struct {
@@ -54,6 +53,12 @@ type fillState struct {
 	closing bool      // the client connection ends after the response
 	null    *nullSink // a background fetch's client: counts and charges the bytes
 	bgEnd   func()    // a background fetch's end, run once when all is over
+
+	// Set when the handler runs on a worker (fill_worker.go).
+	w   sink           // the client's sink (a background fetch's null sink)
+	dr  *directRequest // where the worker-side client connects
+	out []byte         // the worker's scratch, as loop.out is the loop's
+	wi  int            // the sink read buffer the next copy goes into
 }
 
 // What a fill does once its origin exchange is over, besides ending.
@@ -107,6 +112,10 @@ func (ex *exchange) toLoop() bool {
 
 // fetchFill sends the exchange's request on its loop's origin pool.
 func (ex *exchange) fetchFill() {
+	if ex.fs.dr != nil {
+		ex.fetchOnWorker()
+		return
+	}
 	if cc := ex.cc; cc != nil {
 		if cc.closed {
 			ex.fs.gone = true
@@ -198,10 +207,10 @@ func (h *fillHandler) OnHead(oex *origin.Exchange, r *codec.Response) error {
 		}
 		ex.startSpool(&m)
 		if ex.fill == nil && ex.spool == nil && ex.mode == cacheMiss && ex.bg == bgNone && !storable &&
-			r.Status == 200 && len(ex.creq.Header("Range")) == 0 {
+			ex.fs.home != nil && r.Status == 200 && len(ex.creq.Header("Range")) == 0 {
 			// Only a whole 200 says the URL is uncacheable: a 206 to a
 			// Range request, or any other status, says nothing of the next
-			// plain GET's response.
+			// plain GET's response. (A fill on a worker has no loop.)
 			ex.fs.home.pass.add(xxhash.Sum64(ex.key), ex.s.now())
 		}
 	}
@@ -229,7 +238,7 @@ func (h *fillHandler) OnHead(oex *origin.Exchange, r *codec.Response) error {
 	}
 	closing := ex.close || ex.s.draining.Load()
 	ex.fs.framing, ex.fs.closing = framing, closing
-	if ex.spool != nil {
+	if ex.spool != nil && ex.fs.w == nil {
 		return ex.detachFill(oex, r) // the disk spool may wait for the disk
 	}
 	if ex.bg != bgNone || ex.fs.gone {
@@ -298,6 +307,9 @@ func (h *fillHandler) OnBody(oex *origin.Exchange, data []byte) error {
 			ex.abortFill()
 		}
 	}
+	if ex.spool != nil { // only on a worker: the loop detaches a spooled body
+		ex.spool.write(data)
+	}
 	switch {
 	case ex.bg != bgNone:
 		if ex.fill == nil {
@@ -346,7 +358,7 @@ func (ex *exchange) clientGone(err error) error {
 // then answers what is left to answer.
 func (h *fillHandler) OnDone(_ *origin.Exchange, err error) {
 	ex := h.ex
-	if ex.failover(err, ex.fs.home.origin) {
+	if ex.fs.home != nil && ex.failover(err, ex.fs.home.origin) {
 		return // the parent could not be reached: the next one is asked (hop.go)
 	}
 	ex.fillOriginDone()
@@ -399,6 +411,10 @@ func (h *fillHandler) OnDone(_ *origin.Exchange, err error) {
 // whole response; it reports whether the loop took it.
 func (ex *exchange) refetchWhole(w sink) bool {
 	ex.mode, ex.fs.refetch, ex.status = cacheNone, true, 0
+	if ex.fs.dr != nil {
+		ex.fetchFill() // on this worker, to its end
+		return true
+	}
 	if ex.toLoop() {
 		return true
 	}
@@ -419,6 +435,10 @@ func (ex *exchange) submitWorker(job func()) error {
 func (ex *exchange) onWorker(f func(w sink) bool) {
 	if ex.fs.gone {
 		ex.endFill(nil)
+		return
+	}
+	if ex.fs.w != nil {
+		f(ex.fs.w) // already there; its caller ends the exchange
 		return
 	}
 	if err := ex.submitWorker(func() {
@@ -465,16 +485,43 @@ func (ex *exchange) metaOf(r *codec.Response) cache.Meta {
 // fillBuf returns the loop's empty scratch buffer for what goes to the
 // client; fillKeep keeps b (built on it) as the scratch and returns it, and
 // fillKept returns what was kept. The scratch lives until the loop's next
-// callback.
-func (ex *exchange) fillBuf() []byte          { return ex.cc.l.out[:0] }
-func (ex *exchange) fillKeep(b []byte) []byte { ex.cc.l.out = b; return b }
-func (ex *exchange) fillKept() []byte         { return ex.cc.l.out }
+// callback. On a worker (fill_worker.go) the scratch is the exchange's own.
+func (ex *exchange) fillBuf() []byte {
+	if ex.fs.w != nil {
+		return ex.fs.out[:0]
+	}
+	return ex.cc.l.out[:0]
+}
+
+func (ex *exchange) fillKeep(b []byte) []byte {
+	if ex.fs.w != nil {
+		ex.fs.out = b
+		return b
+	}
+	ex.cc.l.out = b
+	return b
+}
+
+func (ex *exchange) fillKept() []byte {
+	if ex.fs.w != nil {
+		return ex.fs.out
+	}
+	return ex.cc.l.out
+}
 
 // fillSend writes b to the client; b need not outlive the call.
-func (ex *exchange) fillSend(b []byte) error { return ex.send(b) }
+func (ex *exchange) fillSend(b []byte) error {
+	if ex.fs.w != nil {
+		return ex.sendOnWorker(b)
+	}
+	return ex.send(b)
+}
 
 // fillBehind reports whether more than watermark bytes wait for the client.
-func (ex *exchange) fillBehind() bool { return ex.cc.c.OutboundBuffered() > watermark }
+// A worker's sink waits for the client itself: never.
+func (ex *exchange) fillBehind() bool {
+	return ex.fs.w == nil && ex.cc.c.OutboundBuffered() > watermark
+}
 
 // fillSink is where a worker writes the rest of the response.
 func (ex *exchange) fillSink() sink {
@@ -486,7 +533,7 @@ func (ex *exchange) fillSink() sink {
 
 // fillOriginDone marks the origin side of a fill over.
 func (ex *exchange) fillOriginDone() {
-	if ex.cc != nil && ex.cc.lex == ex {
+	if ex.fs.w == nil && ex.cc != nil && ex.cc.lex == ex { // cc.lex is the loop's
 		ex.cc.lex = nil
 	}
 	ex.s.stats.OriginConns().Add(-1)
@@ -498,6 +545,10 @@ func (ex *exchange) fillOriginDone() {
 func (ex *exchange) endFill(err error) {
 	if ex.bg != bgNone {
 		ex.fs.bgEnd()
+		return
+	}
+	if ex.fs.w != nil {
+		ex.endOnWorker(err)
 		return
 	}
 	ex.endOnLoop(err)

@@ -60,9 +60,7 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 		cc.prepareCache(ex, r, n, buf, lookedUp, d)
 	}
 	cc.prepareOnLoop(ex, r)
-	if ex.hop == nil && !cc.s.hasParents() {
-		cc.prepareDirect(ex, r)
-	}
+	cc.prepareDirect(ex, r)
 	if !ex.fs.onLoop {
 		ex.buildRequest(r) // a cache fill on the loop sends ex.ohead alone
 	}

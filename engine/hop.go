@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 
 	"edgeproxy/cache"
 	"edgeproxy/codec"
@@ -62,9 +61,6 @@ type member struct {
 	requests atomic.Int64 // requests sent to it
 	failures atomic.Int64 // connections that failed, and probes that did
 	since    atomic.Int64 // unix seconds of the last change of up
-
-	http  *fasthttp.HostClient // worker-path fetches through a parent (hop_parent.go)
-	https *fasthttp.Client     // worker-path https fetches, tunnelled through a parent
 }
 
 // hops is the routing state of a node with cluster peers or parents. It is
@@ -269,14 +265,7 @@ func (ex *exchange) hopOnLoop(r *codec.Request) {
 		ex.hop = &hopRoute{m: m, key: key, fromPeer: h.isFromPeer(r)}
 	}
 	hr := ex.hop
-	line := bytes.Index(ex.ohead, crlf)
-	head := make([]byte, 0, len(ex.ohead)+len(hr.key)+16)
-	head = append(head, r.Method...)
-	head = append(head, ' ')
-	head = append(head, hr.key...)
-	head = append(head, " HTTP/1.1"...)
-	head = append(head, ex.ohead[line:]...)
-	hr.origin, hr.head = ex.oaddr, head
+	hr.origin, hr.head = ex.oaddr, absoluteHead(ex.ohead, hr.key)
 	ex.aim(hr.m)
 }
 
@@ -288,13 +277,8 @@ func (ex *exchange) aim(m *member) {
 	case m == nil:
 		ex.oaddr, ex.ohead = hr.origin, hr.head
 		return
-	case m.auth != "":
-		h := make([]byte, 0, len(hr.head)+len(m.auth)+24)
-		h = append(h, hr.head[:len(hr.head)-2]...)
-		h = codec.AppendHeaderString(h, "Proxy-Authorization", m.auth)
-		ex.ohead = append(h, "\r\n"...)
 	default:
-		ex.ohead = hr.head
+		ex.ohead = withCredentials(hr.head, m.auth)
 	}
 	ex.oaddr = m.key
 	m.requests.Add(1)
@@ -378,6 +362,6 @@ func (cc *clientConn) purgeAtOwner(r *codec.Request, n int) (gnet.Action, bool) 
 }
 
 // hasParents reports whether upstream.parents are configured: exchanges then
-// reach their origins through a parent, never through the worker-side
-// direct client.
+// reach their origins through a parent (hopOnLoop on the loop, runViaParent
+// on a worker).
 func (s *Server) hasParents() bool { return s.hops != nil && s.hops.atab != nil }

@@ -7,164 +7,23 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"edgeproxy/codec"
+	"edgeproxy/engine/origin"
 )
 
-// Parents on the worker path (issue 14). Cache fills, revalidations,
-// background fetches and cache-free misses run on the loop's origin client
-// and reach their parent through hopOnLoop (hop.go); what still runs on
-// fasthttp's client (https URLs, streamed uploads, requests whose dst
-// rules wait for the resolved address) goes through the parent the same
-// hashing picks:
+// Parents on the worker path (issues 12, 14). Cache fills, revalidations,
+// background fetches and cache-free misses of http URLs run on the loop's
+// origin client and reach their parent through hopOnLoop (hop.go); what
+// runs on a worker (https URLs, streamed uploads, requests whose dst rules
+// wait for the resolved address) goes through the worker-side origin
+// client to the parent the same hashing picks (runViaParent):
 //
-//   - http: a HostClient per parent, whose connections go to the parent
-//     and carry absolute-form request lines (absoluteConn: fasthttp writes
-//     origin-form only) with the parent's Proxy-Authorization;
-//   - https: a Client per parent whose dialer opens a CONNECT tunnel
-//     through the parent, inside which fasthttp speaks TLS to the origin.
+//   - http: to the parent, with the absolute-form request head and the
+//     parent's Proxy-Authorization that hopOnLoop sends;
+//   - https: inside a CONNECT tunnel through the parent (connectVia), TLS to
+//     the origin inside.
 //
-// CONNECT from clients goes through the parent the same way (connectVia).
-
-// doForward fetches the request of a forward-proxy exchange on a worker:
-// through a parent when there are parents, from the origin otherwise. A
-// parent that cannot be reached is marked down and the next one in
-// rendezvous order is tried (a failed dial sent nothing, so even a
-// streamed body is still whole).
-func (ex *exchange) doForward(resp *fasthttp.Response) error {
-	s, req := ex.s, ex.req
-	h := s.hops
-	if h == nil || h.atab == nil {
-		return s.client.Do(req, resp)
-	}
-	key := ex.key // the cache key, hashed as on the loop
-	if key == nil {
-		key = req.URI().FullURI()
-	}
-	https := string(req.URI().Scheme()) == "https"
-	for range h.parents {
-		m, err := h.parentFor(key)
-		if err != nil {
-			return err
-		}
-		if m == nil {
-			req.Header.Del("Proxy-Authorization")
-			return s.client.Do(req, resp)
-		}
-		ex.hop = &hopRoute{m: m} // for the access log
-		m.requests.Add(1)
-		if https {
-			err = m.https.Do(req, resp)
-		} else {
-			req.Header.Del("Proxy-Authorization")
-			if m.auth != "" {
-				req.Header.Set("Proxy-Authorization", m.auth)
-			}
-			err = m.http.Do(req, resp)
-		}
-		if !errors.Is(err, ErrHopUnreachable) {
-			return err
-		}
-		h.failover.Add(1)
-	}
-	return ErrHopUnreachable
-}
-
-// startParents builds the worker-path clients of every parent.
-func (s *Server) startParents() {
-	h := s.hops
-	if h == nil {
-		return
-	}
-	t := s.set.origin
-	for _, m := range h.parents {
-		wrap := func(c net.Conn) net.Conn {
-			dc := &deadlineConn{Conn: c, firstByte: t.firstByte, idle: t.idle}
-			dc.local = connAddr{Addr: c.LocalAddr(), conn: dc}
-			return dc
-		}
-		m.http = &fasthttp.HostClient{
-			Addr:                          m.addr,
-			NoDefaultUserAgentHeader:      true,
-			DisableHeaderNamesNormalizing: true,
-			DisablePathNormalizing:        true,
-			ConnPoolStrategy:              fasthttp.LIFO,
-			MaxConns:                      s.set.workers,
-			MaxIdleConnDuration:           30 * time.Second,
-			StreamResponseBody:            true,
-			MaxIdemponentCallAttempts:     2,
-			RetryIfErr:                    retryIfStale,
-			Dial: func(string) (net.Conn, error) {
-				c, err := h.dial(m, t.connect)
-				if err != nil {
-					return nil, err
-				}
-				return wrap(&absoluteConn{Conn: c, fresh: true}), nil
-			},
-		}
-		m.https = newOriginClient(func(addr string, _ time.Duration) (net.Conn, error) {
-			return h.connectVia(m, addr, time.Now().Add(t.connect))
-		}, t, s.set.workers)
-	}
-}
-
-// absoluteConn rewrites the request line of every request fasthttp writes
-// into absolute form, http://Host/path, as a parent proxy needs it (RFC
-// 9112 §3.2.2). fasthttp writes a request's whole head in the first Write
-// after the previous response was read (its bufio buffer is empty then, and
-// the head is one slice), and no request it sends carries Expect, so the
-// first Write after a Read starts a request.
-type absoluteConn struct {
-	net.Conn
-	fresh bool // the next Write starts a request
-}
-
-func (c *absoluteConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.fresh = true
-	}
-	return n, err
-}
-
-func (c *absoluteConn) Write(p []byte) (int, error) {
-	if !c.fresh {
-		return c.Conn.Write(p)
-	}
-	c.fresh = false
-	if _, err := c.Conn.Write(absoluteForm(p)); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// absoluteForm returns the request head at the start of p with its
-// origin-form target made absolute from its Host field, or p unchanged
-// when it is not origin-form or has no Host.
-func absoluteForm(p []byte) []byte {
-	sp := bytes.IndexByte(p, ' ')
-	if sp < 0 || sp+1 >= len(p) || p[sp+1] != '/' {
-		return p
-	}
-	end := bytes.Index(p, []byte("\r\n\r\n"))
-	if end < 0 {
-		end = len(p)
-	}
-	i := bytes.Index(p[:end], []byte("\r\nHost: "))
-	if i < 0 {
-		return p
-	}
-	host := p[i+8:]
-	if j := bytes.IndexByte(host, '\r'); j >= 0 {
-		host = host[:j]
-	}
-	out := make([]byte, 0, len(p)+len(host)+7)
-	out = append(out, p[:sp+1]...)
-	out = append(out, "http://"...)
-	out = append(out, host...)
-	return append(out, p[sp+1:]...)
-}
+// CONNECT from clients goes through the parent the same way (tunnelVia).
 
 // parentRefusal is a parent's answer other than 2xx to CONNECT.
 type parentRefusal struct{ code int }
@@ -281,4 +140,117 @@ func (h *hops) tunnelVia(target string, deadline time.Time) (c net.Conn, ok bool
 		h.failover.Add(1)
 	}
 	return nil, true, ErrHopUnreachable
+}
+
+// runViaParent is runDirect for an exchange with parents to go through:
+// the parent dr.hopKey hashes to, an http request in absolute form with the
+// parent's credentials on a connection to the parent, an https one inside a
+// CONNECT tunnel through it (connectVia), TLS to the origin inside. A
+// parent that cannot be reached is marked down (hops.dial) and the next in
+// rendezvous order is tried: a failed dial sent nothing, so even a streamed
+// body is still whole. With no parent up, the exchange goes direct, or ends
+// with ErrNoParent under never_direct.
+func (s *Server) runViaParent(oex *origin.Exchange, dr *directRequest) {
+	h := s.hops
+	inner := oex.Handler
+	hh := &hopHandler{Handler: inner}
+	oex.Handler = hh
+	defer func() { oex.Handler = inner }()
+	for range h.parents {
+		m, err := h.parentFor(dr.hopKey)
+		if err != nil {
+			oex.Handler = inner
+			inner.OnDone(oex, err)
+			return
+		}
+		dr.via = m
+		s.aimDirect(oex, dr, m)
+		hh.unreachable = false
+		s.direct.Do(oex)
+		if !hh.unreachable {
+			return
+		}
+		h.failover.Add(1)
+	}
+	oex.Handler = inner
+	inner.OnDone(oex, ErrHopUnreachable)
+}
+
+// viaFor records the parent a worker-side exchange went through, for the
+// access log.
+func (ex *exchange) viaFor(dr *directRequest) {
+	if dr.via != nil {
+		ex.hop = &hopRoute{m: dr.via}
+	}
+}
+
+// aimDirect points a worker-side exchange at parent m, or at its origin
+// when m is nil.
+func (s *Server) aimDirect(oex *origin.Exchange, dr *directRequest, m *member) {
+	connect := s.set.origin.connect
+	switch {
+	case m == nil:
+		oex.Addr, oex.Key, oex.Head = dr.addr, dr.key, dr.head
+		oex.Dial = s.directDial(dr, route{})
+	case dr.tls:
+		oex.Addr, oex.Key, oex.Head = dr.addr, m.key+" "+dr.key, dr.head
+		oex.Dial = s.tlsDial(dr, func(addr string) (net.Conn, error) {
+			return s.hops.connectVia(m, addr, time.Now().Add(connect))
+		})
+	default:
+		oex.Addr, oex.Key = m.addr, m.key
+		oex.Head = withCredentials(absoluteHead(dr.head, dr.hopKey), m.auth)
+		oex.Dial = func(string) (net.Conn, error) { return s.hops.dial(m, connect) }
+		m.requests.Add(1)
+	}
+}
+
+// hopHandler passes an exchange's callbacks on, except the end of one whose
+// parent could not be reached before anything arrived: runViaParent then
+// tries the next parent.
+type hopHandler struct {
+	origin.Handler
+	began       bool // a response head arrived
+	unreachable bool // the exchange ended unreachable, unseen by Handler
+}
+
+func (h *hopHandler) OnHead(ex *origin.Exchange, r *codec.Response) error {
+	h.began = true
+	return h.Handler.OnHead(ex, r)
+}
+
+func (h *hopHandler) OnDone(ex *origin.Exchange, err error) {
+	if !h.began && errors.Is(err, ErrHopUnreachable) {
+		h.unreachable = true
+		return
+	}
+	h.Handler.OnDone(ex, err)
+}
+
+// absoluteHead is head, an origin-form request head, with target as its
+// absolute-form request target, as a parent proxy needs it (RFC 9112
+// §3.2.2).
+func absoluteHead(head, target []byte) []byte {
+	sp := bytes.IndexByte(head, ' ')
+	line := bytes.Index(head, crlf)
+	if sp < 0 || line < sp {
+		return head
+	}
+	out := make([]byte, 0, len(head)+len(target)+16)
+	out = append(out, head[:sp+1]...)
+	out = append(out, target...)
+	out = append(out, " HTTP/1.1"...)
+	return append(out, head[line:]...)
+}
+
+// withCredentials adds a parent's Proxy-Authorization to head, which it may
+// reuse, unless auth is empty.
+func withCredentials(head []byte, auth string) []byte {
+	if auth == "" {
+		return head
+	}
+	h := make([]byte, 0, len(head)+len(auth)+24)
+	h = append(h, head[:len(head)-2]...)
+	h = codec.AppendHeaderString(h, "Proxy-Authorization", auth)
+	return append(h, "\r\n"...)
 }

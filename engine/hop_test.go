@@ -338,14 +338,16 @@ func TestHopsNext(t *testing.T) {
 	}
 }
 
-func TestAbsoluteForm(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"GET /a?b HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n"},
-		{"POST /x HTTP/1.1\r\nUser-Agent: u\r\nHost: h:8080\r\n\r\nbody", "POST http://h:8080/x HTTP/1.1\r\nUser-Agent: u\r\nHost: h:8080\r\n\r\nbody"},
-		{"GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n"},
-		{"GET / HTTP/1.1\r\n\r\nHost: body\r\n", "GET / HTTP/1.1\r\n\r\nHost: body\r\n"},
+// Issue 12: the head a parent proxy gets has the hashed URL as its
+// absolute-form target (RFC 9112 §3.2.2) and the parent's credentials.
+func TestAbsoluteHead(t *testing.T) {
+	for _, tc := range []struct{ head, target, auth, want string }{
+		{"GET /a?b HTTP/1.1\r\nHost: example.com\r\n\r\n", "http://example.com/a?b", "",
+			"GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n"},
+		{"POST /x HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 4\r\n\r\n", "http://h:8080/x", "Basic Yzpw",
+			"POST http://h:8080/x HTTP/1.1\r\nHost: h:8080\r\nContent-Length: 4\r\nProxy-Authorization: Basic Yzpw\r\n\r\n"},
 	} {
-		if got := string(absoluteForm([]byte(tc.in))); got != tc.want {
+		if got := string(withCredentials(absoluteHead([]byte(tc.head), []byte(tc.target)), tc.auth)); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 
 	"edgeproxy/cache"
 	"edgeproxy/codec"
@@ -200,30 +199,6 @@ func (cc *clientConn) verifyHost(r *codec.Request, n int, host string, dst netip
 	return gnet.None
 }
 
-// do sends the exchange's request to its origin: for an intercepted
-// request, to the original destination with the client's Host; for a
-// tproxy one, from the client's own address, on a connection used once
-// (a pooled one would carry another client's address).
-func (ex *exchange) do(resp *fasthttp.Response) error {
-	rt := &ex.route
-	if !rt.set {
-		return ex.doForward(resp)
-	}
-	req := ex.req
-	if !req.UseHostHeader {
-		req.Header.SetHostBytes(req.URI().Host())
-		req.UseHostHeader = true
-		req.URI().SetHost(rt.dst.String())
-	}
-	if !rt.from.IsValid() {
-		return ex.s.client.Do(req, resp)
-	}
-	req.SetConnectionClose()
-	cl := newOriginClient(ex.s.transparentDial(rt.from, rt.dst), ex.s.set.origin, 1)
-	cl.MaxIdleConnDuration = time.Second // its cleaner goroutine ends soon after
-	return cl.Do(req, resp)
-}
-
 // routeBackground points a background revalidation of an intercepted
 // request's object at the original destination: its head was parsed again
 // in origin form, so the URL comes from the key (scheme, Host and path).
@@ -242,7 +217,7 @@ func (ex *exchange) routeBackground(rt route, key []byte) {
 
 // transparentDial connects to dst from the client's address from, after
 // the destination policy allows dst.
-func (s *Server) transparentDial(from netip.Addr, dst netip.AddrPort) fasthttp.DialFuncWithTimeout {
+func (s *Server) transparentDial(from netip.Addr, dst netip.AddrPort) func(string, time.Duration) (net.Conn, error) {
 	return func(_ string, timeout time.Duration) (net.Conn, error) {
 		if err := s.dest.Policy().Check(dst.Addr(), int(dst.Port())); err != nil {
 			return nil, err

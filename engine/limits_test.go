@@ -36,65 +36,6 @@ func TestQuickAbortRule(t *testing.T) {
 	}
 }
 
-// Issue 11: the origin response head scanner finds the end of the final
-// head (after interim 1xx heads), whatever the read boundaries, and refuses
-// a line ended by a bare LF.
-func TestHeadScan(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		ok, done bool
-		body     int // bytes after the final head
-	}{
-		{"plain", "HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody", true, true, 4},
-		{"interim", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", true, true, 0},
-		{"switching", "HTTP/1.1 101 Switching\r\n\r\nxx", true, true, 2},
-		{"incomplete", "HTTP/1.1 200 OK\r\nA: b\r\n", true, false, 0},
-		{"bare LF", "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi", false, false, 0},
-		{"bare LF later", "HTTP/1.1 200 OK\r\nA: b\n\r\n", false, false, 0},
-	} {
-		for _, step := range []int{1, 3, len(tc.in)} {
-			h := headScan{active: true}
-			ok, rest := true, -1
-			for i := 0; i < len(tc.in) && ok && h.active; i += step {
-				end := min(i+step, len(tc.in))
-				part := tc.in[i:end]
-				// Count what the scanner leaves unread in this part.
-				for j := range part {
-					if h.scan([]byte{part[j]}) >= 0 {
-						ok = false
-						break
-					}
-					if !h.active {
-						rest = len(tc.in) - (i + j + 1)
-						break
-					}
-				}
-			}
-			if ok != tc.ok || !h.active != tc.done || (tc.done && rest != tc.body) {
-				t.Errorf("%s (step %d): got ok %v, done %v, body %d; want %v, %v, %d",
-					tc.name, step, ok, !h.active, rest, tc.ok, tc.done, tc.body)
-			}
-		}
-	}
-}
-
-// Issue 11: the bytes before a bare LF are handed on, the LF itself never.
-func TestHeadScanBareLFIndex(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int
-	}{
-		{"HTTP/1.1 200 OK\nA: b\r\n\r\n", 15},
-		{"\nHTTP/1.1 200 OK\r\n\r\n", 0},
-		{"HTTP/1.1 200 OK\r\n\r\nbody\n\n", -1},
-	} {
-		h := headScan{active: true}
-		if got := h.scan([]byte(tc.in)); got != tc.want {
-			t.Errorf("%q: got %d, want %d", tc.in, got, tc.want)
-		}
-	}
-}
-
 // Issue 11: one client address holds at most its share of workers and its
 // cap of connections; others are not affected, and releases make room.
 func TestClientTable(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 
 	"edgeproxy/cache"
 	"edgeproxy/codec"
@@ -225,27 +224,6 @@ func (ex *exchange) report() string {
 	return ex.fwd
 }
 
-// invalidate applies RFC 9111 §4.4: a non-error response to an unsafe
-// method invalidates the target URI and the same-origin Location and
-// Content-Location.
-func (ex *exchange) invalidate(resp *fasthttp.Response) {
-	c := ex.s.cache
-	if c == nil || ex.key == nil || resp.StatusCode() >= 400 {
-		return
-	}
-	if !isUnsafe(ex.creq.Method) {
-		return
-	}
-	ex.s.invalidate(ex.key)
-	for _, name := range []string{"Location", "Content-Location"} {
-		if v := resp.Header.Peek(name); len(v) > 0 {
-			if k := sameOriginKey(ex.key, v); k != nil {
-				ex.s.invalidate(k)
-			}
-		}
-	}
-}
-
 // sameOriginKey is the cache key of the reference ref (absolute, or an
 // absolute path) when it has the same origin as key, else nil.
 func sameOriginKey(key, ref []byte) []byte {
@@ -309,8 +287,8 @@ func (cc *clientConn) purge(r *codec.Request, n int) gnet.Action {
 // refresh revalidates a stored entry in the background: a stale one
 // (stale-while-revalidate, RFC 5861 §3), or a popular one about to expire
 // (refresh-ahead, charged to b). It runs on loop l, whose origin pool
-// fetches an http URL (fill_loop.go); an https one goes to a worker and
-// fasthttp. A refresh already running for the key, or a full worker pool,
+// fetches an http URL (fill_loop.go); an https one goes to a worker and its
+// origin client (fill_worker.go). A refresh already running for the key, or a full worker pool,
 // skips it and refresh reports false: the next hit tries again.
 func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *budget) bool {
 	if !bytes.HasPrefix(hs.key, []byte("http")) {
@@ -339,8 +317,13 @@ func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *b
 		})
 		return true
 	}
-	ex.buildRequest(&ex.creq)
 	ex.routeBackground(hs.route, hs.key)
+	null := &nullSink{budget: b}
+	ex.fs.null = null
+	ex.fs.bgEnd = func() { // run's end on a worker (fill_worker.go)
+		ex.abortFill()
+		ex.endFlight()
+	}
 	s.inflight.Add(1)
 	if err := s.pool.Submit(func() {
 		defer s.inflight.Add(-1)
@@ -348,7 +331,7 @@ func (s *Server) refresh(l *loop, hs *hitState, head []byte, client string, b *b
 		if b != nil {
 			defer b.release()
 		}
-		ex.fetchCached(&nullSink{budget: b})
+		ex.fetchCached(null)
 	}); err != nil {
 		s.inflight.Add(-1)
 		ex.release()

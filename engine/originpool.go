@@ -13,7 +13,7 @@ import (
 // Dials run on the worker pool, so their number is bounded like every other
 // blocking job, and go through the destination dialer: its DNS cache, and
 // the check of the resolved address (acl.allow_local_destinations) at dial
-// time, as for the fasthttp client and tunnels.
+// time, as for the worker-side client and tunnels.
 func (s *Server) newOriginConfig(maxHeader int) origin.Config {
 	t := s.set.origin
 	return origin.Config{

@@ -2,10 +2,8 @@ package engine
 
 import (
 	"bytes"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 
 	"edgeproxy/codec"
 )
@@ -17,57 +15,6 @@ const (
 	frameChunked        // chunked to an HTTP/1.1 client
 	frameClose          // until close, for an HTTP/1.0 client and an unknown length
 )
-
-// appendResponseHead serialises an origin response for the client. It does
-// not use fasthttp's serialiser, which replaces the origin's Date, invents a
-// Content-Type and keeps a stale Transfer-Encoding: the fields go out as the
-// origin sent them, less the hop-by-hop ones (RFC 9110 §7.6.1), with framing
-// of our own and Via added.
-func appendResponseHead(dst []byte, resp *fasthttp.Response, name string, framing int, close bool, fwd string) []byte {
-	h := &resp.Header
-	dst = codec.AppendStatusLine(dst, resp.StatusCode())
-	connection := h.Peek("Connection")
-	hasDate := false
-	for k, v := range h.All() {
-		switch {
-		case codec.IsHopByHop(k), codec.EqualFold(k, "Content-Length"),
-			len(connection) > 0 && codec.ListHasBytes(connection, k):
-			continue
-		case codec.EqualFold(k, "Date"):
-			hasDate = true
-		}
-		dst = appendField(dst, k, v)
-	}
-	if !hasDate {
-		// A recipient with a clock adds Date when the origin sent none
-		// (RFC 9110 §6.6.1).
-		dst = append(dst, "Date: "...)
-		dst = codec.AppendHTTPDate(dst, time.Now())
-		dst = append(dst, "\r\n"...)
-	}
-	switch framing {
-	case frameLength:
-		dst = codec.AppendHeaderInt(dst, "Content-Length", int64(h.ContentLength()))
-	case frameChunked:
-		dst = codec.AppendHeaderString(dst, "Transfer-Encoding", "chunked")
-	case frameNone:
-		if cl := h.ContentLength(); cl >= 0 && resp.StatusCode() != 204 && resp.StatusCode() >= 200 {
-			// HEAD and 304 carry the length of the body they describe.
-			dst = codec.AppendHeaderInt(dst, "Content-Length", int64(cl))
-		}
-	}
-	dst = append(dst, "Via: "...)
-	if resp.Header.IsHTTP11() {
-		dst = append(dst, "1.1 "...)
-	} else {
-		dst = append(dst, "1.0 "...)
-	}
-	dst = append(dst, name...)
-	dst = append(dst, "\r\n"...)
-	dst = appendMissReport(dst, name, fwd)
-	dst = appendConnection(dst, close)
-	return append(dst, "\r\n"...)
-}
 
 // appendConnection writes Connection: close when the connection ends after
 // this response. Persistence is the HTTP/1.1 default and HTTP/1.0 clients

@@ -35,7 +35,6 @@ type Server struct {
 	cfg    *config.Config // as started; a reload compares the file with it
 	set    *settings
 	log    *slog.Logger
-	client *fasthttp.Client
 	cache  *cache.Cache      // nil when cache.enabled is false
 	disk   *diskTier         // nil without cache.dirs
 	alog   *accesslog.Writer // nil when log.path is off
@@ -170,7 +169,6 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		log:     log,
 		dialer:  dialer,
 		dest:    dest,
-		client:  newOriginClient(dest.DialTimeout, set.origin, set.workers),
 		pool:    pool,
 		clients: newClientTable(),
 		ready:   make(chan struct{}),
@@ -182,7 +180,6 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if srv.hops, err = newHops(cfg); err != nil {
 		return nil, err
 	}
-	srv.startParents()
 	srv.originCfg = srv.newOriginConfig(int(cfg.Limits.MaxResponseHeader))
 	srv.direct = origin.NewClient(srv.originCfg)
 	srv.tlsBase = newTLSBase()
