@@ -82,6 +82,7 @@ type hops struct {
 	timeout  time.Duration // cluster.probe_timeout
 	fromPeer atomic.Int64  // requests received from peers
 	failover atomic.Int64  // requests moved to the next member after a failure
+	rounds   atomic.Int64  // probe rounds ended
 }
 
 // hopRoute is where one request goes, kept with its exchange so that a

@@ -54,6 +54,7 @@ func (h *hops) probeAll(log *slog.Logger) {
 		}
 	}
 	wg.Wait()
+	h.rounds.Add(1)
 }
 
 // probe returns nil when m answers an HTTP request within the timeout.

@@ -413,6 +413,11 @@ func TestParentFailover(t *testing.T) {
 			})
 			first.probed(t)
 			second.probed(t)
+			// The probes' answers are in too: a late one would mark the
+			// first parent up again after the failover below.
+			if !eventually(10*time.Second, func() bool { return s.hops.rounds.Load() > 0 }) {
+				t.Fatal("no probe round ended")
+			}
 			_ = first.srv.Close()
 			// A URL that hashes to the first parent.
 			u := ownedBy(t, "http://origin.example", []string{"p1", "p2"}, "p1")

@@ -193,7 +193,7 @@ func TestClusterOneCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgOf := func(self string) string {
-		return fmt.Sprintf("tunnel:\n  allowed_ports: [%s]\ncluster:\n  self: %s\n  probe_interval: 200ms\n  probe_timeout: 500ms\n  peers:\n%spac:\n  cluster: true\n",
+		return fmt.Sprintf("tunnel:\n  allowed_ports: [%s]\ncluster:\n  self: %s\n  probe_interval: 200ms\n  probe_timeout: 5s\n  peers:\n%spac:\n  cluster: true\n",
 			oport, self, peers.String())
 	}
 	start := func(n *clusterNode) { n.proc = startNamed(t, n.addr, n.admin, cfgOf(n.name)) }

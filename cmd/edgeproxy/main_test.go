@@ -427,8 +427,10 @@ func warm(t *testing.T, proxy, origin string) {
 
 // SIGTERM drains: a request in flight completes, then the process exits.
 func TestGracefulStop(t *testing.T) {
+	arrived := make(chan struct{}, 1)
 	origin := startOrigin(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(time.Second)
+		arrived <- struct{}{}
+		time.Sleep(time.Second) // in flight while the proxy is told to stop
 		io.WriteString(w, "finished")
 	}))
 	p := startProc(t, "timeouts:\n  drain: 10s\n")
@@ -441,7 +443,11 @@ func TestGracefulStop(t *testing.T) {
 		out, err := curl(t, "-x", "http://"+p.addr, "http://"+origin+"/slow")
 		res <- result{out, err}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	select { // the request is in flight, whatever the machine's speed
+	case <-arrived:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the request never reached the origin")
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
