@@ -7,10 +7,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"edgeproxy/codec"
 	"edgeproxy/engine/errpage"
+	"edgeproxy/engine/origin"
 )
 
 // errorTo says who an error response goes to: whether the client takes an
@@ -204,12 +203,12 @@ func pageFor(err error, status int) (name, title, hint string) {
 	case errors.Is(err, ErrConnectTimeout):
 		return "ERR_CONNECT_FAIL", "Connection timed out",
 			"The web site did not accept a connection in time. It may be down or unreachable; try again later."
-	case errors.Is(err, ErrOverload), errors.Is(err, ErrTooManyConns), errors.Is(err, fasthttp.ErrNoFreeConns):
+	case errors.Is(err, ErrOverload), errors.Is(err, ErrTooManyConns), errors.Is(err, origin.ErrTooManyConns):
 		return "ERR_CANNOT_FORWARD", "The proxy is busy", retry
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "ERR_CONNECT_FAIL", "Connection refused",
 			"The web site may be down or not serving on this port. Check the address, and try again later."
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, fasthttp.ErrConnectionClosed):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, origin.ErrClosed):
 		return "ERR_ZERO_SIZE_OBJECT", "No response from the web site", retry
 	}
 	switch {

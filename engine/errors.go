@@ -146,8 +146,6 @@ func statusFor(err error) (int, string) {
 		return 502, "the TLS handshake with the origin failed"
 	case errors.Is(err, ErrOriginHead):
 		return 502, "the origin sent an invalid response head"
-	case errors.Is(err, fasthttp.ErrNoFreeConns):
-		return 503, "the proxy is at its limit of connections to this origin"
 	case errors.Is(err, ErrNoParent):
 		return 503, "no parent proxy is up, and upstream.never_direct forbids going to the origin directly"
 	case errors.Is(err, ErrHopUnreachable):
@@ -243,7 +241,7 @@ func statusFor(err error) (int, string) {
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return 502, "the origin refused the connection"
 	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, fasthttp.ErrConnectionClosed) {
+	if errors.Is(err, syscall.ECONNRESET) {
 		return 502, "the origin closed the connection without a response"
 	}
 	return 502, "the origin could not be reached or sent an invalid response"
@@ -281,8 +279,9 @@ func isRefusal(err error) bool {
 
 // isTimeout reports whether err is any kind of deadline expiry.
 func isTimeout(err error) bool {
-	if errors.Is(err, ErrConnectTimeout) ||
-		errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) ||
+	// fasthttp's TCPDialer (acl.Dialer's dial) reports its timeout as a
+	// plain error value, not as a net.Error.
+	if errors.Is(err, ErrConnectTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
 		errors.Is(err, fasthttp.ErrDialTimeout) {
 		return true
 	}
