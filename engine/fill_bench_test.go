@@ -25,6 +25,24 @@ func BenchmarkMiss(b *testing.B) {
 	runMisses(b, hc, base)
 }
 
+// BenchmarkPass is pass-1k-c64's path with one connection: a no-store
+// 1 KiB URL, asked again and again, so that after the first response every
+// request is a pass (pass.go) relayed on the loop.
+func BenchmarkPass(b *testing.B) {
+	o := startScriptOrigin(b, echoWith(1024, "no-store"))
+	s := startProxy(b, nil)
+	hc := newHitClient(b, s, "", 1024)
+	hc.req = append(hc.req[:0], "GET http://"+o.addr+"/obj/pass HTTP/1.1\r\nHost: h\r\n\r\n"...)
+	b.ReportAllocs()
+	start := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		hc.do(b)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
 func BenchmarkMissOriginDirect(b *testing.B) {
 	o := startScriptOrigin(b, cacheableEcho(1024))
 	c, err := net.Dial("tcp", o.addr)
@@ -50,8 +68,12 @@ func runMisses(b *testing.B, hc *hitClient, base string) {
 }
 
 // cacheableEcho answers every request with a cacheable body of n bytes.
-func cacheableEcho(n int) func(c *scriptConn) {
-	resp := "HTTP/1.1 200 OK\r\nCache-Control: max-age=3600\r\nContent-Length: " + strconv.Itoa(n) + "\r\n\r\n" + strings.Repeat("x", n)
+func cacheableEcho(n int) func(c *scriptConn) { return echoWith(n, "max-age=3600") }
+
+// echoWith answers every request with a body of n bytes and the given
+// Cache-Control.
+func echoWith(n int, cc string) func(c *scriptConn) {
+	resp := "HTTP/1.1 200 OK\r\nCache-Control: " + cc + "\r\nContent-Length: " + strconv.Itoa(n) + "\r\n\r\n" + strings.Repeat("x", n)
 	return func(c *scriptConn) {
 		_ = c.nc.SetDeadline(time.Time{})
 		for {

@@ -142,11 +142,10 @@ func (p *Pool) take(addr string) *Conn {
 	return nil
 }
 
+// setIdle stores addr's idle list. An empty list stays in the map with its
+// capacity, so that the put after each take (every keep-alive request) does
+// not allocate a new one; Sweep drops the empty lists.
 func (p *Pool) setIdle(addr string, list []*Conn) {
-	if len(list) == 0 {
-		delete(p.idle, addr)
-		return
-	}
 	p.idle[addr] = list
 }
 
@@ -264,6 +263,11 @@ func (p *Pool) Sweep() {
 				p.unidle(oc)
 				oc.close()
 			}
+		}
+	}
+	for addr, list := range p.idle {
+		if len(list) == 0 {
+			delete(p.idle, addr)
 		}
 	}
 }

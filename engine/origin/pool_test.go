@@ -397,3 +397,36 @@ func TestCancel(t *testing.T) {
 	}
 	h.get(o.addr, "GET", "/next", 200, "/next")
 }
+
+// Issue 12: an idle list emptied by a take stays in the map with its
+// capacity, so the put of every keep-alive request allocates nothing; the
+// sweep drops lists left empty, so hosts visited once do not pile up.
+func TestPoolIdleListsKeptUntilSweep(t *testing.T) {
+	h := newHarness(t, true, nil)
+	a := startRawOrigin(t, serveOK)
+	b := startRawOrigin(t, serveOK)
+	h.get(a.addr, "GET", "/", 200, "/")
+	h.get(b.addr, "GET", "/", 200, "/")
+	lists := func() (n int) {
+		h.onLoop(func() { n = len(h.pool.idle) })
+		return n
+	}
+	if got := lists(); got != 2 {
+		t.Fatalf("idle lists: got %d, want 2", got)
+	}
+	var allocs float64
+	h.onLoop(func() {
+		allocs = testing.AllocsPerRun(100, func() {
+			oc := h.pool.take(a.addr)
+			h.pool.put(oc, oc.expires)
+		})
+	})
+	if allocs != 0 {
+		t.Errorf("take and put of a pooled connection: %v allocations, want 0", allocs)
+	}
+	h.clock.advance(time.Hour) // past every idle lifetime
+	h.sweep()
+	if got := lists(); got != 0 {
+		t.Errorf("idle lists after the sweep: got %d, want 0", got)
+	}
+}
