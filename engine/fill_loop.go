@@ -124,10 +124,18 @@ func (ex *exchange) fetchFill() {
 		}
 	}
 	ex.s.originRequest(ex, &ex.creq)
+	ex.armFill(ex.oaddr, ex.ohead)
+	ex.fs.home.origin.Do(&ex.oex)
+}
+
+// armFill readies the origin exchange of a fill, on the loop or on a
+// worker: head goes to addr ("" on a worker, which dials for itself) and
+// the answer comes to the fill handler.
+func (ex *exchange) armFill(addr string, head []byte) {
 	ex.headSent, ex.hold, ex.fs.got, ex.fs.after = false, false, 0, afterEnd
 	ex.oex = origin.Exchange{
-		Addr:        ex.oaddr,
-		Head:        ex.ohead,
+		Addr:        addr,
+		Head:        head,
 		HeadRequest: ex.head,
 		Idempotent:  true, // GET or HEAD
 		Handler:     &ex.fh,
@@ -135,7 +143,6 @@ func (ex *exchange) fetchFill() {
 	ex.fh.ex = ex
 	ex.reqTime = time.Now()
 	ex.s.stats.OriginConns().Add(1)
-	ex.fs.home.origin.Do(&ex.oex)
 }
 
 // OnHead takes the response head as fetchCached takes a fasthttp response.

@@ -1,11 +1,5 @@
 package engine
 
-import (
-	"time"
-
-	"edgeproxy/engine/origin"
-)
-
 // Cache fills on a worker (issue 12). A miss or revalidation of an https://
 // URL (gnet has no TLS), a tproxy client's (its origin connection leaves
 // from the client's own address), and a background refresh of an https://
@@ -47,16 +41,7 @@ func (ex *exchange) fillOnWorker(w sink, dr *directRequest) {
 func (ex *exchange) fetchOnWorker() {
 	dr := ex.fs.dr
 	dr.head = ex.s.appendOriginRequest(dr.head[:0], &ex.creq, ex)
-	ex.headSent, ex.hold, ex.fs.got, ex.fs.after = false, false, 0, afterEnd
-	ex.oex = origin.Exchange{
-		Head:        dr.head,
-		HeadRequest: ex.head,
-		Idempotent:  true, // GET or HEAD
-		Handler:     &ex.fh,
-	}
-	ex.fh.ex = ex
-	ex.reqTime = time.Now()
-	ex.s.stats.OriginConns().Add(1)
+	ex.armFill("", dr.head)
 	ex.s.runDirect(&ex.oex, dr, ex.route)
 	ex.viaFor(dr)
 }
