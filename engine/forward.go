@@ -61,8 +61,10 @@ func (cc *clientConn) forward(r *codec.Request, n int, buf []byte) gnet.Action {
 	}
 	cc.prepareOnLoop(ex, r)
 	cc.prepareDirect(ex, r)
-	if !ex.fs.onLoop {
-		ex.buildRequest(r) // a cache fill on the loop sends ex.ohead alone
+	if !ex.fs.onLoop && (ex.ohead == nil || r.HasBody()) {
+		// A fetch on the loop sends ex.ohead; it needs the fasthttp request
+		// only to collect a small body in.
+		ex.buildRequest(r)
 	}
 	return cc.start(ex, r, n, buf)
 }
@@ -185,7 +187,7 @@ func (cc *clientConn) dispatch(ex *exchange) gnet.Action {
 
 // newExchange copies what outlives the parse buffer into a new exchange;
 // the caller adds the fasthttp request bound for the origin (buildRequest)
-// unless the exchange is a cache fill run on the loop.
+// when a worker fetches it or a body must be collected.
 func (s *Server) newExchange(cc *clientConn, r *codec.Request) *exchange {
 	ex := &exchange{
 		s:     s,

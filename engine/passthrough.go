@@ -177,10 +177,14 @@ func (cc *clientConn) fetchOnLoop(ex *exchange) gnet.Action {
 	cc.state = stBusy
 	cc.s.inflight.Add(1)
 	cc.lex = ex
+	var body []byte
+	if ex.req != nil { // a small body was collected
+		body = ex.req.Body()
+	}
 	ex.oex = origin.Exchange{
 		Addr:        ex.oaddr,
 		Head:        ex.ohead,
-		Body:        ex.req.Body(),
+		Body:        body,
 		HeadRequest: ex.head,
 		Idempotent:  origin.Idempotent([]byte(ex.method)),
 		Handler:     ex,
