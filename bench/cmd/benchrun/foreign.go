@@ -16,6 +16,12 @@ import (
 // CPUs' capacity over the run (a few percent is the run's own kernel work
 // in ksoftirqd). Steal time (a hypervisor's other guests)
 // counts as busy: it is capacity the run did not get either.
+//
+// Beside it, each load run records how busy the load CPUs and the server
+// CPUs were in all, irq and softirq included, whoever made them busy: a
+// load side near 100% caps the requests/s any server can show on this
+// machine, so a ratio between two servers is then the load side's, not
+// theirs (issue 12).
 
 // cpuBusy maps a CPU number to its busy ticks from /proc/stat: user, nice,
 // system and steal. Idle and iowait are not busy; guest time is already
@@ -24,17 +30,30 @@ import (
 // own time. (What ksoftirqd does for the run still counts as foreign.)
 type cpuBusy map[int]uint64
 
-func readCPUBusy() cpuBusy {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return nil
-	}
-	return parseCPUBusy(string(b))
+// cpuStat is one reading of /proc/stat's per-CPU lines (fields: user nice
+// system idle iowait irq softirq steal guest guest_nice).
+type cpuStat struct {
+	// busy is what the foreign share subtracts our processes from (cpuBusy).
+	busy cpuBusy
+	// total is every busy tick, irq and softirq included: all but idle and
+	// iowait. It is how busy a CPU was, whoever made it so.
+	total cpuBusy
+	// all is every tick up to steal (guest time is inside user): the
+	// CPU's capacity over an interval.
+	all cpuBusy
 }
 
-// parseCPUBusy reads the per-CPU lines ("cpu0 ...") of a /proc/stat text.
-func parseCPUBusy(s string) cpuBusy {
-	out := make(cpuBusy)
+func readCPUStat() cpuStat {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuStat{}
+	}
+	return parseCPUStat(string(b))
+}
+
+// parseCPUStat reads the per-CPU lines ("cpu0 ...") of a /proc/stat text.
+func parseCPUStat(s string) cpuStat {
+	out := cpuStat{busy: make(cpuBusy), total: make(cpuBusy), all: make(cpuBusy)}
 	for _, l := range strings.Split(s, "\n") {
 		f := strings.Fields(l)
 		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
@@ -44,12 +63,14 @@ func parseCPUBusy(s string) cpuBusy {
 		if err != nil {
 			continue
 		}
-		var busy uint64
-		for _, i := range []int{1, 2, 3, 8} { // user nice system steal
-			v, _ := strconv.ParseUint(f[i], 10, 64)
-			busy += v
+		var v [9]uint64
+		for i := 1; i <= 8; i++ {
+			v[i], _ = strconv.ParseUint(f[i], 10, 64)
 		}
-		out[n] = busy
+		const user, nice, system, idle, iowait, irq, softirq, steal = 1, 2, 3, 4, 5, 6, 7, 8
+		out.busy[n] = v[user] + v[nice] + v[system] + v[steal]
+		out.total[n] = out.busy[n] + v[irq] + v[softirq]
+		out.all[n] = out.total[n] + v[idle] + v[iowait]
 	}
 	return out
 }
@@ -103,17 +124,42 @@ func foreignPct(busy, ours float64, ncpu int, elapsed time.Duration) float64 {
 	return max(0, (busy-ours)/capacity*100)
 }
 
-// foreignMeter measures one run's foreign CPU on the server's and the load
-// generator's CPUs.
+// busyPct is the share, in percent, of cpus' capacity between two
+// readings that was busy in any way (cpuStat.total over cpuStat.all; every
+// CPU when cpus is empty). A CPU missing from either reading is left out;
+// 0 when the readings cover no time.
+func busyPct(before, after cpuStat, cpus []int) float64 {
+	if cpus == nil {
+		for c := range after.all {
+			cpus = append(cpus, c)
+		}
+	}
+	var busy, all uint64
+	for _, c := range cpus {
+		b0, ok0 := before.all[c]
+		b1, ok1 := after.all[c]
+		if ok0 && ok1 && b1 >= b0 && after.total[c] >= before.total[c] {
+			busy += after.total[c] - before.total[c]
+			all += b1 - b0
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return float64(busy) / float64(all) * 100
+}
+
+// foreignMeter measures one run's foreign CPU, and how busy the CPUs were
+// in all, on the server's and the load generator's CPUs.
 type foreignMeter struct {
 	h      *harness
 	t0     time.Time
-	busy0  cpuBusy
+	stat0  cpuStat
 	origin cpuSnapshot
 }
 
 func (h *harness) startForeign() *foreignMeter {
-	m := &foreignMeter{h: h, t0: time.Now(), busy0: readCPUBusy()}
+	m := &foreignMeter{h: h, t0: time.Now(), stat0: readCPUStat()}
 	if h.origin != nil {
 		m.origin = snapshotCPU([]int{h.origin.pid})
 	}
@@ -124,21 +170,26 @@ func (h *harness) startForeign() *foreignMeter {
 // over the run, load the load tools' (wrk) CPU seconds.
 func (m *foreignMeter) finish(r *runResult, server, load float64) {
 	elapsed := time.Since(m.t0)
-	busy1 := readCPUBusy()
-	if m.busy0 == nil || busy1 == nil {
+	stat1 := readCPUStat()
+	busy0, busy1 := m.stat0.busy, stat1.busy
+	if busy0 == nil || busy1 == nil {
 		return
 	}
 	if m.h.origin != nil {
 		load += cpuSecondsSince(m.origin, snapshotCPU([]int{m.h.origin.pid}))
 	}
 	if m.h.serverCPUs == "" { // not pinned: one pool of CPUs for everything
-		r.ForeignServerPct = foreignPct(busySeconds(m.busy0, busy1, nil), server+load, len(busy1), elapsed)
+		r.ForeignServerPct = foreignPct(busySeconds(busy0, busy1, nil), server+load, len(busy1), elapsed)
 		r.ForeignLoadPct = r.ForeignServerPct
+		r.ServerBusyPct = busyPct(m.stat0, stat1, nil)
+		r.LoadBusyPct = r.ServerBusyPct
 		return
 	}
 	sc, lc := parseCPUList(m.h.serverCPUs), parseCPUList(m.h.loadCPUs)
-	r.ForeignServerPct = foreignPct(busySeconds(m.busy0, busy1, sc), server, len(sc), elapsed)
-	r.ForeignLoadPct = foreignPct(busySeconds(m.busy0, busy1, lc), load, len(lc), elapsed)
+	r.ForeignServerPct = foreignPct(busySeconds(busy0, busy1, sc), server, len(sc), elapsed)
+	r.ForeignLoadPct = foreignPct(busySeconds(busy0, busy1, lc), load, len(lc), elapsed)
+	r.ServerBusyPct = busyPct(m.stat0, stat1, sc)
+	r.LoadBusyPct = busyPct(m.stat0, stat1, lc)
 }
 
 // foreignMax is the larger of a run's two foreign shares.

@@ -1,22 +1,39 @@
 package main
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
 )
 
-func TestParseCPUBusy(t *testing.T) {
+// Issue 12: the load and server CPUs' busy shares count irq and softirq,
+// the foreign share's busy ticks do not.
+func TestParseCPUStat(t *testing.T) {
+	//          user nice system idle iowait irq softirq steal guest guest_nice
 	const stat = `cpu  300 10 200 5000 40 5 6 7 0 0
 cpu0 100 0 50 2500 20 1 2 3 0 0
-cpu1 200 10 150 2500 20 4 4 4 0 0
+cpu1 200 10 150 2500 20 4 4 4 9 0
+cpu2 1 2 3 4 5 6 7
 intr 12345
 ctxt 999
 `
-	got := parseCPUBusy(stat)
-	// user+nice+system+steal: cpu0 100+0+50+3 = 153; cpu1 200+10+150+4 = 364.
-	if len(got) != 2 || got[0] != 153 || got[1] != 364 {
-		t.Errorf("got %v, want map[0:153 1:364]", got)
+	got := parseCPUStat(stat)
+	for _, tc := range []struct {
+		name string
+		m    cpuBusy
+		want cpuBusy
+	}{
+		// user+nice+system+steal: cpu0 100+0+50+3; cpu1 200+10+150+4.
+		{"busy", got.busy, cpuBusy{0: 153, 1: 364}},
+		// + irq + softirq: cpu0 153+1+2; cpu1 364+4+4.
+		{"total", got.total, cpuBusy{0: 156, 1: 372}},
+		// + idle + iowait (guest is inside user): cpu0 156+2500+20; cpu1 372+2500+20.
+		{"all", got.all, cpuBusy{0: 2676, 1: 2892}},
+	} {
+		if !maps.Equal(tc.m, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, tc.m, tc.want)
+		}
 	}
 }
 
@@ -47,6 +64,29 @@ func TestForeignPct(t *testing.T) {
 	// Accounting skew never reports negative foreign time.
 	if got := foreignPct(8, 8.5, 1, 10*time.Second); got != 0 {
 		t.Errorf("foreignPct below zero: got %v, want 0", got)
+	}
+}
+
+// Issue 12: how busy a CPU set was over a run, as a share of its capacity.
+func TestBusyPct(t *testing.T) {
+	before := cpuStat{total: cpuBusy{0: 100, 1: 100}, all: cpuBusy{0: 1000, 1: 1000}}
+	after := cpuStat{total: cpuBusy{0: 1070, 1: 600}, all: cpuBusy{0: 2000, 1: 2000}}
+	for _, tc := range []struct {
+		name   string
+		before cpuStat
+		cpus   []int
+		want   float64
+	}{
+		{"load cpu0", before, []int{0}, 97},
+		{"server cpu1", before, []int{1}, 50},
+		{"both", before, []int{0, 1}, 73.5},
+		{"unpinned: every CPU", before, nil, 73.5},
+		{"no first reading", cpuStat{}, []int{0}, 0},
+		{"no time passed", after, []int{0}, 0},
+	} {
+		if got := busyPct(tc.before, after, tc.cpus); !near(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

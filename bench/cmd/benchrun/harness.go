@@ -209,8 +209,8 @@ func summaryLine(r *runResult) string {
 	case r.IdleConns > 0:
 		return fmt.Sprintf("%d conns, %.2f KiB/conn", r.IdleConns, r.IdleKiBPerConn)
 	}
-	return fmt.Sprintf("%.0f req/s p99 %.2fms cpu %.2fs/100k; others' CPU: server %.0f%%, load %.0f%%",
-		r.RPS, r.P99, r.CPUPer100k, r.ForeignServerPct, r.ForeignLoadPct)
+	return fmt.Sprintf("%.0f req/s p99 %.2fms cpu %.2fs/100k; others' CPU: server %.0f%%, load %.0f%%; CPUs busy: load %.0f%%, server %.0f%%",
+		r.RPS, r.P99, r.CPUPer100k, r.ForeignServerPct, r.ForeignLoadPct, r.LoadBusyPct, r.ServerBusyPct)
 }
 
 // runOne starts product p fresh, runs scenario sc once and stops it.

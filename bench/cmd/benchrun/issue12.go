@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -103,13 +104,15 @@ func issue12Targets(runs []*runResult, scenarios []string) []*target {
 	for _, sc := range scenarios {
 		switch sc {
 		case "pass-1k-c64":
-			out = append(out,
-				vsTarget(runs, sc, "requests/s ≥ 1.2× nginx's", "nginx", fmtRPS, issue12PassVsNginx, false),
+			rps := vsTarget(runs, sc, "requests/s ≥ 1.2× nginx's", "nginx", fmtRPS, issue12PassVsNginx, false)
+			rps.LoadCap = loadCap(runs, sc, "nginx", issue12PassVsNginx)
+			out = append(out, rps,
 				vsTarget(runs, sc, "server CPU per miss beside nginx's", "nginx", fmtCPU, 0, false))
 			cpuVsBase(sc, "server CPU per miss ÷ the baseline's")
 		case "zipf-mix":
-			out = append(out,
-				vsTarget(runs, sc, "requests/s ≥ 1.2× Traffic Server's", "trafficserver", fmtRPS, issue12ZipfVsATS, false),
+			rps := vsTarget(runs, sc, "requests/s ≥ 1.2× Traffic Server's", "trafficserver", fmtRPS, issue12ZipfVsATS, false)
+			rps.LoadCap = loadCap(runs, sc, "trafficserver", issue12ZipfVsATS)
+			out = append(out, rps,
 				vsTarget(runs, sc, "p99 no higher than nginx's", "nginx", fmtP99, issue12ZipfP99, true),
 				vsTarget(runs, sc, "server CPU per request beside nginx's", "nginx", fmtCPU, 0, false))
 			cpuVsBase(sc, "server CPU per request ÷ the baseline's")
@@ -121,6 +124,52 @@ func issue12Targets(runs []*runResult, scenarios []string) []*target {
 		}
 	}
 	return out
+}
+
+// loadBoundPct is the median busy share of the load CPUs during a
+// reference product's runs at or above which a requests/s target against
+// it gets a LoadCap statement.
+const loadBoundPct = 90
+
+// loadCap says how far the load side lets requests/s go in scenario sc
+// when ref's runs kept the load CPUs loadBoundPct% busy or more, for a
+// target of limit× ref's requests/s; "" otherwise. wrk and the backing
+// origin do about the same work per request whichever server answers, so
+// at ref's load share busy% the load CPUs run out at about ref's rate ×
+// 100 / busy%: a ratio to ref of at most 100 / busy%, and limit× needs the
+// load CPUs at most 100 / limit % busy during ref's runs.
+func loadCap(runs []*runResult, sc, ref string, limit float64) string {
+	busy := medianOf(runs, sc, ref, metricLoadBusy)
+	rps := medianOf(runs, sc, ref, metricRPS)
+	if math.IsNaN(busy) || math.IsNaN(rps) || busy < loadBoundPct {
+		return ""
+	}
+	s := fmt.Sprintf("load CPUs %.0f%% busy during %s's runs", busy, ref)
+	if ep := medianOf(runs, sc, "edgeproxy", metricLoadBusy); !math.IsNaN(ep) {
+		s += fmt.Sprintf(" (%.0f%% during edgeproxy's)", ep)
+	}
+	s += fmt.Sprintf(": requests/s on this machine are capped by the load side at about %s req/s (%s's %s ÷ %.2f), at most about %.2f× %s's; "+
+		"a ratio of %.1f cannot be shown unless the load CPUs have ≥ %.0f%% to spare during %s's runs",
+		frps(rps*100/busy), ref, frps(rps), busy/100, 100/busy, ref, limit, 100-100/limit, ref)
+	return s
+}
+
+// writeLoadCaps lists the LoadCap statements of ts below their table.
+func writeLoadCaps(w func(format string, a ...any), ts []*target) {
+	n := 0
+	for _, t := range ts {
+		if t.LoadCap == "" {
+			continue
+		}
+		if n == 0 {
+			w("Load side (how busy the load generator's CPUs were; information, no verdict changes):\n\n")
+		}
+		n++
+		w("- %s (%s): %s.\n", t.Scenario, t.What, t.LoadCap)
+	}
+	if n > 0 {
+		w("\n")
+	}
 }
 
 // disturbedPct is the share of foreign CPU above which a run is listed as
@@ -185,6 +234,7 @@ func (h *harness) writeIssue12(w func(format string, a ...any), targets []*targe
 		w("| %s | %s | %s | %s | %s | %s |\n", t.Scenario, t.What, measured, fRounds(t.Rounds), t.verdict(), t.Note)
 	}
 	w("\n")
+	writeLoadCaps(w, ts)
 	limit := disturbedPct
 	if h.cfg.maxForeign > 0 {
 		limit = h.cfg.maxForeign

@@ -52,9 +52,13 @@ type summaryRow struct {
 	EdgeOverThis float64 `json:"edgeproxy_over_this"` // median within-round edgeproxy/this
 	// ForeignServerPct and ForeignLoadPct: the median share of the
 	// server's and the load's CPUs that other processes took.
-	ForeignServerPct float64  `json:"foreign_server_cpu_pct"`
-	ForeignLoadPct   float64  `json:"foreign_load_cpu_pct"`
-	Failures         []string `json:"failures,omitempty"`
+	ForeignServerPct float64 `json:"foreign_server_cpu_pct"`
+	ForeignLoadPct   float64 `json:"foreign_load_cpu_pct"`
+	// LoadBusyPct and ServerBusyPct: the median share of the load's and
+	// the server's CPUs that was busy in all (runResult).
+	LoadBusyPct   float64  `json:"load_cpu_busy_pct"`
+	ServerBusyPct float64  `json:"server_cpu_busy_pct"`
+	Failures      []string `json:"failures,omitempty"`
 }
 
 // jsonFloat keeps NaN out of JSON (encoding/json rejects it).
@@ -107,6 +111,8 @@ func (h *harness) summarize() []*summaryRow {
 			row.IdleKiB = medianOf(h.runs, name, p.name, metricIdleKiB)
 			row.ForeignServerPct = medianOf(h.runs, name, p.name, metricForeignServer)
 			row.ForeignLoadPct = medianOf(h.runs, name, p.name, metricForeignLoad)
+			row.LoadBusyPct = medianOf(h.runs, name, p.name, metricLoadBusy)
+			row.ServerBusyPct = medianOf(h.runs, name, p.name, metricServerBusy)
 			row.VsDirect = math.NaN()
 			if p.name != "direct" {
 				row.VsDirect = roundRatio(h.runs, name, p.name, "direct", primary)
@@ -200,7 +206,7 @@ func (h *harness) writeJSON(targets []*target) error {
 		res.Config["base_rev"], res.Config["base_commit"] = h.base.rev, h.base.commit
 	}
 	for _, r := range res.Summary {
-		for _, f := range []*float64{&r.RPS, &r.P50, &r.P99, &r.P999, &r.CPUPer100k, &r.HitRatio, &r.MiBps, &r.IdleKiB, &r.VsDirect, &r.EdgeOverThis, &r.ForeignServerPct, &r.ForeignLoadPct} {
+		for _, f := range []*float64{&r.RPS, &r.P50, &r.P99, &r.P999, &r.CPUPer100k, &r.HitRatio, &r.MiBps, &r.IdleKiB, &r.VsDirect, &r.EdgeOverThis, &r.ForeignServerPct, &r.ForeignLoadPct, &r.LoadBusyPct, &r.ServerBusyPct} {
 			*f = jsonFloat(*f)
 		}
 	}
@@ -262,6 +268,7 @@ func (h *harness) writeReport(targets []*target) error {
 	w(".\n\n")
 	w("Figures are medians over the successful rounds. Ratios (`vs direct`, `edgeproxy ÷ this`) are medians of within-round ratios. ")
 	w("CPU is the server's own utime+stime (all its processes) per 100,000 requests (per GiB for the tunnel). ")
+	w("`load/server CPU busy %%` is how busy the load generator's and the server's CPUs were in all during the measured run (every /proc/stat tick but idle and iowait, irq and softirq included, whoever spent it); a load side near 100%% caps the requests/s any server can show here. ")
 	w("A run with socket errors, non-2xx/3xx responses or a failed hit check is FAILED and left out of every figure.\n\n")
 
 	if len(h.skipped) > 0 {
@@ -299,6 +306,16 @@ func (h *harness) writeReport(targets []*target) error {
 		}
 		w("| %s | %s | %s | %s | %s |\n", t.Scenario, t.What, measured, t.verdict(), t.Note)
 	}
+	var capped []*target
+	for _, t := range targets {
+		if t.Issue == 0 && t.LoadCap != "" {
+			capped = append(capped, t)
+		}
+	}
+	if len(capped) > 0 {
+		w("\n")
+		writeLoadCaps(w, capped)
+	}
 	profiles, _ := filepath.Glob(filepath.Join(h.outDir, "*.pprof"))
 	if len(profiles) > 0 {
 		w("\nProfiles of edgeproxy during scenarios with a missed target (extra run, not in the figures): ")
@@ -327,11 +344,11 @@ func (h *harness) writeReport(targets []*target) error {
 		case "idle":
 			w("| product | runs ok | KiB/conn | conns held | RSS before → after MiB | edgeproxy ÷ this |\n|---|---|---|---|---|---|\n")
 		default:
-			w("| product | runs ok | req/s | p50 ms | p99 ms | p99.9 ms | CPU-s/100k | peak RSS MiB | vs direct | edgeproxy ÷ this | others' CPU %% server/load |")
+			w("| product | runs ok | req/s | p50 ms | p99 ms | p99.9 ms | CPU-s/100k | peak RSS MiB | vs direct | edgeproxy ÷ this | others' CPU %% server/load | load/server CPU busy %% |")
 			if sc.kind == "zipf" {
 				w(" hit ratio |")
 			}
-			w("\n|---|---|---|---|---|---|---|---|---|---|---|")
+			w("\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 			if sc.kind == "zipf" {
 				w("---|")
 			}
@@ -357,9 +374,9 @@ func (h *harness) writeReport(targets []*target) error {
 				w("| %s | %s | %s | %s | %s → %s | %s |\n", r.Product, ok, fnum(r.IdleKiB, "%.2f"), fnum(median(held), "%.0f"),
 					fnum(median(before), "%.0f"), fnum(median(after), "%.0f"), fratio(r.EdgeOverThis))
 			default:
-				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f |", r.Product, ok, frps(r.RPS), fnum(r.P50, "%.2f"), fnum(r.P99, "%.2f"),
+				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f / %.0f | %s |", r.Product, ok, frps(r.RPS), fnum(r.P50, "%.2f"), fnum(r.P99, "%.2f"),
 					fnum(r.P999, "%.2f"), fnum(r.CPUPer100k, "%.2f"), rss, fratio(r.VsDirect), fratio(r.EdgeOverThis),
-					zeroNaN(r.ForeignServerPct), zeroNaN(r.ForeignLoadPct))
+					zeroNaN(r.ForeignServerPct), zeroNaN(r.ForeignLoadPct), busyCell(r.LoadBusyPct, r.ServerBusyPct))
 				if sc.kind == "zipf" {
 					w(" %s |", fnum(r.HitRatio*100, "%.1f%%"))
 				}
@@ -401,6 +418,12 @@ func (h *harness) writeReport(targets []*target) error {
 	}
 	w("Raw wrk/tool output: `raw/`; every run with its numbers: `results.json`; logs of failed runs: `logs/`.\n")
 	return os.WriteFile(filepath.Join(h.outDir, "report.md"), []byte(b.String()), 0o644)
+}
+
+// busyCell renders the load and server CPUs' busy shares: "98 / 95", a
+// dash for a share that was not measured.
+func busyCell(load, server float64) string {
+	return fnum(load, "%.0f") + " / " + fnum(server, "%.0f")
 }
 
 func zeroNaN(v float64) float64 {

@@ -71,6 +71,13 @@ type runResult struct {
 	// the measured run (foreign.go).
 	ForeignServerPct float64 `json:"foreign_server_cpu_pct"`
 	ForeignLoadPct   float64 `json:"foreign_load_cpu_pct"`
+	// LoadBusyPct and ServerBusyPct are how busy the load generator's and
+	// the server's CPUs were in all during the measured run, in percent of
+	// their capacity: every /proc/stat tick but idle and iowait, irq and
+	// softirq included, whoever spent it (foreign.go). Both are the whole
+	// machine's share when the server is not pinned; 0: not measured.
+	LoadBusyPct   float64 `json:"load_cpu_busy_pct"`
+	ServerBusyPct float64 `json:"server_cpu_busy_pct"`
 	// Attempts is how many times the run was made because others took too
 	// much CPU (-max-foreign); 0 when once.
 	Attempts int `json:"attempts,omitempty"`

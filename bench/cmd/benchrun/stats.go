@@ -32,6 +32,19 @@ func metricIdleKiB(r *runResult) float64 { return r.IdleKiBPerConn }
 func metricForeignServer(r *runResult) float64 { return r.ForeignServerPct }
 func metricForeignLoad(r *runResult) float64   { return r.ForeignLoadPct }
 
+// metricLoadBusy and metricServerBusy are NaN for a run in which they were
+// not measured (0), so medianOf leaves such runs out.
+func metricLoadBusy(r *runResult) float64   { return unmeasured(r.LoadBusyPct) }
+func metricServerBusy(r *runResult) float64 { return unmeasured(r.ServerBusyPct) }
+
+// unmeasured maps 0, a figure's "not measured", to NaN.
+func unmeasured(v float64) float64 {
+	if v == 0 {
+		return math.NaN()
+	}
+	return v
+}
+
 // okRuns returns the successful runs of product in scenario, keyed by round.
 func okRuns(runs []*runResult, scenario, product string) map[int]*runResult {
 	m := make(map[int]*runResult)
@@ -143,6 +156,11 @@ type target struct {
 	Issue int `json:"issue,omitempty"`
 	// Rounds are the within-round ratios whose median is Value.
 	Rounds []float64 `json:"rounds,omitempty"`
+	// LoadCap, on a requests/s target against a product whose runs kept
+	// the load CPUs loadBoundPct% busy or more, says what requests/s and
+	// ratio the load side allows (loadCap); information beside the
+	// verdict, which it does not change.
+	LoadCap string `json:"load_cap,omitempty"`
 }
 
 // check sets Status and MissPct from Value and Limit.

@@ -88,6 +88,7 @@ func computeTargets(runs []*runResult, scenarios []string) []*target {
 			add(t)
 			t = &target{Scenario: sc, What: "requests/s ≥ 1.5× the fastest peer", Limit: 1.5, Unit: "×"}
 			t.Value, t.Against = roundRatioToBest(runs, sc, ep, peers, metricRPS, true)
+			t.LoadCap = loadCap(runs, sc, t.Against, t.Limit)
 			if p, v := bestRef(sc, peers, metricRPS, true); p != "" {
 				t.Note = fmt.Sprintf("fastest peer %s: %.0f req/s → needs ≥ %.0f", p, v, v*1.5)
 			}
@@ -106,6 +107,7 @@ func computeTargets(runs []*runResult, scenarios []string) []*target {
 			}
 			t := &target{Scenario: sc, What: what, Limit: 1.2, Unit: "×"}
 			t.Value, t.Against = roundRatioToBest(runs, sc, ep, peers, metricRPS, true)
+			t.LoadCap = loadCap(runs, sc, t.Against, t.Limit)
 			if p, v := bestRef(sc, peers, metricRPS, true); p != "" {
 				t.Note = fmt.Sprintf("fastest peer %s: %.0f req/s → needs ≥ %.0f", p, v, v*1.2)
 			}
